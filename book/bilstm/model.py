@@ -1,0 +1,84 @@
+"""The lesson's model: a (bi)directional LSTM with one sigmoid output per step."""
+
+from __future__ import annotations
+
+from . import _env  # noqa: F401  (quiet TensorFlow before Keras loads it)
+
+import keras
+from keras import layers
+
+from .data import check_positive_int
+
+__all__ = [
+    "DIRECTIONS",
+    "MERGE_MODES",
+    "TimeReverse",
+    "build_model",
+    "check_choice",
+]
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+DIRECTIONS = ("bidirectional", "forward", "backward")
+
+
+def check_choice(name: str, value, allowed) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError``."""
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="bilstm")
+class TimeReverse(layers.Layer):
+    """Reverse a batch of sequences along the time axis (axis 1).
+
+    An ``LSTM(go_backwards=True, return_sequences=True)`` reads the input from
+    the last step to the first and returns its outputs in that reversed order.
+    This layer flips them back, so that output ``t`` lines up with target ``t``.
+    """
+
+    def call(self, inputs):
+        return keras.ops.flip(inputs, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def build_model(
+    n_timesteps: int = 10,
+    cells: int = 50,
+    merge_mode: str = "concat",
+    direction: str = "bidirectional",
+) -> keras.Model:
+    """Build and compile the lesson's sequence-labelling model.
+
+    ``direction`` chooses the recurrent reader: ``"bidirectional"`` (a forward
+    and a backward LSTM of ``cells`` units each, merged per step by
+    ``merge_mode``), ``"forward"`` or ``"backward"`` (one LSTM; the backward one
+    has its outputs flipped back into time order). ``merge_mode`` is only used
+    by the bidirectional reader. A ``TimeDistributed`` sigmoid unit turns every
+    step's features into the probability that the label is 1.
+    """
+    n_timesteps = check_positive_int("n_timesteps", n_timesteps)
+    cells = check_positive_int("cells", cells)
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
+    check_choice("direction", direction, DIRECTIONS)
+
+    inputs = keras.Input((n_timesteps, 1), name="sequence")
+    if direction == "bidirectional":
+        lstm = layers.LSTM(cells, return_sequences=True, name="lstm")
+        x = layers.Bidirectional(lstm, merge_mode=merge_mode, name="bilstm")(inputs)
+    elif direction == "forward":
+        x = layers.LSTM(cells, return_sequences=True, name="forward_lstm")(inputs)
+    else:
+        x = layers.LSTM(
+            cells, return_sequences=True, go_backwards=True, name="backward_lstm"
+        )(inputs)
+        x = TimeReverse(name="time_reverse")(x)
+    dense = layers.Dense(1, activation="sigmoid", name="dense")
+    outputs = layers.TimeDistributed(dense, name="per_step")(x)
+
+    model = keras.Model(inputs, outputs, name=f"{direction}_lstm")
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
