@@ -1,0 +1,152 @@
+"""The experiment runner: settings x seeds -> one tidy row per run."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras
+import numpy as np
+import pytest
+from bilstm.experiments import (
+    DEFAULTS,
+    curves,
+    first_reaching,
+    group,
+    run_experiment,
+    summarize,
+    values,
+)
+from bilstm.plots import plot_final_scores, plot_frontier, plot_run_curves
+
+TINY = {"n_timesteps": 4, "cells": 2, "n_train": 60, "batch_size": 10, "n_test": 20}
+SETTINGS = [
+    {**TINY, "name": "bi"},
+    {**TINY, "name": "bi sum", "merge_mode": "sum"},
+]
+SEEDS = [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return run_experiment(SETTINGS, SEEDS, steps_per_execution=2)
+
+
+def test_one_row_per_setting_and_seed(rows):
+    assert len(rows) == len(SETTINGS) * len(SEEDS)
+    assert [(r["name"], r["seed"]) for r in rows] == [
+        (s["name"], seed) for s in SETTINGS for seed in SEEDS
+    ]
+
+
+def test_rows_hold_settings_and_sane_measurements(rows):
+    for row in rows:
+        for key in DEFAULTS:
+            assert key in row
+        assert row["n_timesteps"] == 4 and row["cells"] == 2
+        assert row["train_steps"] == 6 and row["train_sequences"] == 60
+        assert row["train_seconds"] > 0
+        for key in ("train_accuracy", "test_accuracy", "test_sequence_accuracy"):
+            assert 0.0 <= row[key] <= 1.0
+        assert row["train_loss"] > 0 and row["test_loss"] > 0
+        # one window per chunk of 2 batches
+        assert list(row["curve_step"]) == [2, 4, 6]
+        assert list(row["curve_sequences"]) == [20, 40, 60]
+        assert len(row["curve_accuracy"]) == len(row["curve_loss"]) == 3
+    by_name = group(rows)
+    # concat doubles the width the Dense layer sees; sum keeps it
+    assert by_name["bi"][0]["params"] == 2 * (4 * 2 * (1 + 2 + 1)) + (2 * 2 + 1)
+    assert by_name["bi sum"][0]["params"] == 2 * (4 * 2 * (1 + 2 + 1)) + (2 + 1)
+
+
+def test_same_seeds_give_the_same_results(rows):
+    again = run_experiment(SETTINGS[:1], SEEDS[:2], steps_per_execution=2)
+    for a, b in zip(rows[:2], again, strict=True):
+        assert a["test_accuracy"] == b["test_accuracy"]
+        assert a["test_loss"] == pytest.approx(b["test_loss"], rel=1e-6)
+        np.testing.assert_allclose(a["curve_loss"], b["curve_loss"], rtol=1e-6)
+    # different seeds give different runs
+    assert rows[0]["test_loss"] != rows[1]["test_loss"]
+
+
+def test_summaries_and_curves(rows):
+    summary = summarize(rows, "test_accuracy")
+    assert list(summary) == ["bi", "bi sum"]
+    for name, s in summary.items():
+        v = values(group(rows)[name], "test_accuracy")
+        assert s["n"] == 3
+        assert s["mean"] == pytest.approx(v.mean())
+        assert s["min"] <= s["q1"] <= s["median"] <= s["q3"] <= s["max"]
+        assert s["std"] == pytest.approx(v.std(ddof=1))
+    stacked = curves(rows)
+    x, runs = stacked["bi"]
+    assert list(x) == [20, 40, 60] and runs.shape == (3, 3)
+    assert first_reaching([1, 2, 3], [0.2, 0.9, 0.95], 0.9) == 2.0
+    assert first_reaching([1, 2, 3], [0.2, 0.5, 0.6], 0.9) is None
+
+
+def test_track_test_and_target_stop_early():
+    settings = [{**TINY, "name": "easy", "target": 0.01}]
+    (row,) = run_experiment(settings, [0], track_test=True, steps_per_execution=2)
+    # any model gets at least 1% of the steps right: it stops after the first chunk
+    assert row["sequences_to_target"] == 20
+    assert row["train_sequences"] == 20
+    assert list(row["test_curve_step"]) == [2]
+
+
+def test_custom_build():
+    def build(setting):
+        inputs = keras.Input((setting["n_timesteps"], 1))
+        x = keras.layers.SimpleRNN(setting["cells"], return_sequences=True)(inputs)
+        outputs = keras.layers.Dense(1, activation="sigmoid")(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(
+            loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"]
+        )
+        return model
+
+    (row,) = run_experiment([{**TINY, "name": "rnn", "build": build}], [0])
+    assert row["params"] == (1 + 2 + 1) * 2 + 3
+
+
+@pytest.mark.parametrize(
+    "settings, seeds",
+    [
+        ({"name": "x"}, [0]),  # not a list
+        ([], [0]),
+        ([{"name": "a"}, {"name": "a"}], [0]),  # repeated name
+        ([{"cells": 0}], [0]),
+        ([{"cels": 4}], [0]),  # unknown key
+        ([{"target": 1.5}], [0]),
+        ([{"name": "a"}], []),
+        ([{"name": "a"}], [0, 0]),
+        ([{"name": "a"}], [-1]),
+        ([{"name": "a"}], 3),
+        ([{"name": "a", "build": "not callable"}], [0]),
+    ],
+)
+def test_bad_input_raises(settings, seeds):
+    with pytest.raises(ValueError):
+        run_experiment(settings, seeds)
+
+
+def test_target_needs_tracking():
+    with pytest.raises(ValueError, match="track_test"):
+        run_experiment([{**TINY, "target": 0.9}], [0])
+
+
+def test_summary_of_missing_field_raises(rows):
+    with pytest.raises(ValueError):
+        summarize(rows, "no_such_field")
+
+
+def test_plots(rows):
+    fig = plot_run_curves(curves(rows), band="iqr")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 2
+    scores = {n: values(r, "test_accuracy") for n, r in group(rows).items()}
+    fig = plot_final_scores(scores)
+    assert len(fig.axes[0].collections) == 2
+    fig = plot_frontier([5, 10], [2, None], tested=[(5, 2, True), (10, 2, False)])
+    assert len(fig.axes[0].lines) == 1 and len(fig.axes[0].collections) == 2
+    with pytest.raises(ValueError):
+        plot_run_curves(curves(rows), band="sd")
