@@ -57,35 +57,86 @@ def make_parser() -> argparse.ArgumentParser:
         description="Train a bidirectional LSTM on the cumulative sum problem, "
         "evaluate it on fresh sequences and print ten predictions.",
     )
-    p.add_argument("--timesteps", type=_whole("timesteps"), default=10,
-                   help="sequence length (default 10)")
-    p.add_argument("--cells", type=_whole("cells"), default=50,
-                   help="memory cells per direction (default 50)")
-    p.add_argument("--merge-mode", choices=MERGE_MODES, default="concat",
-                   help="how the two directions are combined (default concat)")
-    p.add_argument("--direction", choices=DIRECTIONS, default="bidirectional",
-                   help="which way(s) the LSTM reads (default bidirectional)")
-    p.add_argument("--samples", type=_whole("samples"), default=50_000,
-                   help="training sequences (default 50000)")
-    p.add_argument("--batch-size", type=_whole("batch_size"), default=10,
-                   help="sequences per gradient step (default 10)")
-    p.add_argument("--epochs", type=_whole("epochs"), default=1,
-                   help="passes over the training sequences (default 1)")
-    p.add_argument("--eval-sequences", type=_whole("eval_sequences"), default=100,
-                   help="fresh sequences to evaluate on (default 100)")
-    p.add_argument("--seed", type=_whole("seed"), default=1,
-                   help="seed for weights and data (default 1)")
-    p.add_argument("--save", metavar="PATH",
-                   help="write the trained model to PATH (must end in .keras)")
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON summary of the run as the last line")
+    p.add_argument(
+        "--timesteps",
+        type=_whole("timesteps"),
+        default=10,
+        help="sequence length (default 10)",
+    )
+    p.add_argument(
+        "--cells",
+        type=_whole("cells"),
+        default=50,
+        help="memory cells per direction (default 50)",
+    )
+    p.add_argument(
+        "--merge-mode",
+        choices=MERGE_MODES,
+        default="concat",
+        help="how the two directions are combined (default concat)",
+    )
+    p.add_argument(
+        "--direction",
+        choices=DIRECTIONS,
+        default="bidirectional",
+        help="which way(s) the LSTM reads (default bidirectional)",
+    )
+    p.add_argument(
+        "--samples",
+        type=_whole("samples"),
+        default=50_000,
+        help="training sequences (default 50000)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_whole("batch_size"),
+        default=10,
+        help="sequences per gradient step (default 10)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=_whole("epochs"),
+        default=1,
+        help="passes over the training sequences (default 1)",
+    )
+    p.add_argument(
+        "--eval-sequences",
+        type=_whole("eval_sequences"),
+        default=100,
+        help="fresh sequences to evaluate on (default 100)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_whole("seed"),
+        default=1,
+        help="seed for weights and data (default 1)",
+    )
+    p.add_argument(
+        "--save",
+        metavar="PATH",
+        help="write the trained model to PATH (must end in .keras)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary of the run as the last line",
+    )
     return parser
 
 
 def run_lesson(
-    timesteps=10, cells=50, merge_mode="concat", direction="bidirectional",
-    samples=50_000, batch_size=10, epochs=1, eval_sequences=100, seed=1,
-    save=None, verbose=1, out=print,
+    timesteps=10,
+    cells=50,
+    merge_mode="concat",
+    direction="bidirectional",
+    samples=50_000,
+    batch_size=10,
+    epochs=1,
+    eval_sequences=100,
+    seed=1,
+    save=None,
+    verbose=1,
+    out=print,
 ) -> dict:
     """The complete example: build, fit, evaluate, predict. Returns a summary."""
     from . import build_model, evaluate_fresh, get_sequences, predict_classes
@@ -99,8 +150,10 @@ def run_lesson(
     result = train(model, X, y, batch_size=batch_size, epochs=epochs, verbose=verbose)
 
     scores = evaluate_fresh(model, eval_sequences, rng=seed + 1)
-    out(f"Loss: {scores['loss']:.4f}, accuracy: {scores['accuracy']:.2%}, "
-        f"whole sequences right: {scores['sequence_accuracy']:.2%}")
+    out(
+        f"Loss: {scores['loss']:.4f}, accuracy: {scores['accuracy']:.2%}, "
+        f"whole sequences right: {scores['sequence_accuracy']:.2%}"
+    )
 
     X_new, y_new = get_sequences(10, timesteps, rng=seed + 2)
     yhat = predict_classes(model, X_new)
@@ -112,16 +165,25 @@ def run_lesson(
         model.save(save)
         out(f"Saved the trained model to {save}")
     return {
-        "timesteps": timesteps, "cells": cells, "merge_mode": merge_mode,
-        "direction": direction, "samples": samples, "batch_size": batch_size,
-        "epochs": epochs, "eval_sequences": eval_sequences, "seed": seed,
+        "timesteps": timesteps,
+        "cells": cells,
+        "merge_mode": merge_mode,
+        "direction": direction,
+        "samples": samples,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "eval_sequences": eval_sequences,
+        "seed": seed,
         "params": int(model.count_params()),
         "fit_seconds": round(result.seconds, 3),
-        "train_loss": result.loss, "train_accuracy": result.accuracy,
-        "loss": scores["loss"], "accuracy": scores["accuracy"],
+        "train_loss": result.loss,
+        "train_accuracy": result.accuracy,
+        "loss": scores["loss"],
+        "accuracy": scores["accuracy"],
         "sequence_accuracy": scores["sequence_accuracy"],
-        "predictions_correct": int(sum((e == p).all() for e, p in
-                                       zip(y_new[..., 0], yhat[..., 0]))),
+        "predictions_correct": int(
+            sum((e == p).all() for e, p in zip(y_new[..., 0], yhat[..., 0]))
+        ),
     }
 
 
@@ -130,7 +192,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
     if args.save is not None and not args.save.endswith(".keras"):
-        sub.error(f"argument --save: the file name must end in .keras, got {args.save!r}")
+        sub.error(
+            f"argument --save: the file name must end in .keras, got {args.save!r}"
+        )
     if args.samples * args.timesteps > MAX_VALUES:
         sub.error(
             f"--samples x --timesteps is {args.samples * args.timesteps:,} values; "
@@ -139,10 +203,16 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     try:
         summary = run_lesson(
-            timesteps=args.timesteps, cells=args.cells, merge_mode=args.merge_mode,
-            direction=args.direction, samples=args.samples,
-            batch_size=args.batch_size, epochs=args.epochs,
-            eval_sequences=args.eval_sequences, seed=args.seed, save=args.save,
+            timesteps=args.timesteps,
+            cells=args.cells,
+            merge_mode=args.merge_mode,
+            direction=args.direction,
+            samples=args.samples,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            eval_sequences=args.eval_sequences,
+            seed=args.seed,
+            save=args.save,
         )
     except (ValueError, OSError) as err:
         sub.error(str(err).splitlines()[0])

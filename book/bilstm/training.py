@@ -109,12 +109,16 @@ class _Program:
 
     def load(self, model):
         self.worker.set_weights(model.get_weights())
-        for target, source in zip(self.worker.optimizer.variables, model.optimizer.variables):
+        for target, source in zip(
+            self.worker.optimizer.variables, model.optimizer.variables
+        ):
             target.assign(source)
 
     def store(self, model):
         model.set_weights(self.worker.get_weights())
-        for target, source in zip(model.optimizer.variables, self.worker.optimizer.variables):
+        for target, source in zip(
+            model.optimizer.variables, self.worker.optimizer.variables
+        ):
             target.assign(source)
 
 
@@ -190,8 +194,10 @@ def train(
     epochs = check_positive_int("epochs", epochs)
     steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
     X, y = check_xy(model, X, y)
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(
-        rng if rng is not None else np.random.randint(2**31)
+    gen = (
+        rng
+        if isinstance(rng, np.random.Generator)
+        else np.random.default_rng(rng if rng is not None else np.random.randint(2**31))
     )
     callbacks = list(callbacks or [])
     recorder = _CurveRecorder()
@@ -204,24 +210,36 @@ def train(
         recorder.every = chunk
         order = gen.permutation(n) if shuffle else np.arange(n)
         history = model.fit(
-            X[order], y[order], batch_size=batch_size, epochs=epochs, verbose=verbose,
-            shuffle=shuffle, callbacks=[recorder, *callbacks],
+            X[order],
+            y[order],
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            shuffle=shuffle,
+            callbacks=[recorder, *callbacks],
         )
         return TrainResult(
-            history=history.history, curve=recorder.rows, fast=False,
-            seconds=time.perf_counter() - start, steps=recorder.steps,
+            history=history.history,
+            curve=recorder.rows,
+            fast=False,
+            seconds=time.perf_counter() - start,
+            steps=recorder.steps,
             stopped=bool(model.stop_training),
         )
 
     _ensure_optimizer_built(model)
     per_step = batch_size * int(np.prod(X.shape[1:]))
-    steps_per_execution = max(1, min(steps_per_execution, _MAX_CHUNK_VALUES // per_step))
+    steps_per_execution = max(
+        1, min(steps_per_execution, _MAX_CHUNK_VALUES // per_step)
+    )
     program = _program_for(model, batch_size, steps_per_execution)
-    cbs = _callback_list(model, [recorder, *callbacks], epochs, steps_per_epoch, verbose)
+    cbs = _callback_list(
+        model, [recorder, *callbacks], epochs, steps_per_epoch, verbose
+    )
     k, bs = steps_per_execution, batch_size
     x_buf = np.zeros((k * bs,) + X.shape[1:], np.float32)
     y_buf = np.zeros((k * bs,) + y.shape[1:], np.float32)
-    w_buf = np.zeros((k * bs,), np.float32)
+    w_buf = np.zeros((k * bs,) + y.shape[1:-1], np.float32)  # one weight per step
     logs = {}
     with program.lock:
         program.load(model)
@@ -238,7 +256,7 @@ def train(
                 out = program.run(
                     x_buf.reshape((k, bs) + X.shape[1:]),
                     y_buf.reshape((k, bs) + y.shape[1:]),
-                    w_buf.reshape(k, bs),
+                    w_buf.reshape((k, bs) + y.shape[1:-1]),
                     tf.constant(n_steps, tf.int32),
                 )
                 logs = {name: float(v) for name, v in out.items()}
@@ -252,8 +270,10 @@ def train(
                 break
         cbs.on_train_end(dict(logs))
     return TrainResult(
-        history=model.history.history, curve=recorder.rows,
-        seconds=time.perf_counter() - start, steps=recorder.steps,
+        history=model.history.history,
+        curve=recorder.rows,
+        seconds=time.perf_counter() - start,
+        steps=recorder.steps,
         stopped=bool(model.stop_training),
     )
 
@@ -310,4 +330,8 @@ def window_curve(curve):
         accs.append((row["accuracy"] * row["batch"] - prev_acc * prev_batch) / width)
         steps.append(row["step"])
         prev_batch, prev_loss, prev_acc = row["batch"], row["loss"], row["accuracy"]
-    return {"step": np.array(steps), "loss": np.array(losses), "accuracy": np.array(accs)}
+    return {
+        "step": np.array(steps),
+        "loss": np.array(losses),
+        "accuracy": np.array(accs),
+    }

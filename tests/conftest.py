@@ -1,0 +1,12 @@
+"""Shared fixtures. Importing bilstm first keeps TensorFlow's C++ logs quiet."""
+
+import bilstm  # noqa: F401
+import pytest
+
+
+@pytest.fixture(scope="session")
+def lesson_example():
+    """The lesson's worked example: ten inputs and the labels it gives them."""
+    X = [0.631, 0.294, 0.916, 0.952, 0.322, 0.607, 0.839, 0.180, 0.848, 0.292]
+    y = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    return X, y

@@ -1,0 +1,77 @@
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from bilstm.cli import main
+
+
+def test_short_run_prints_the_lesson_and_json(tmp_path):
+    path = tmp_path / "model.keras"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bilstm",
+            "train",
+            "--samples",
+            "600",
+            "--batch-size",
+            "20",
+            "--eval-sequences",
+            "50",
+            "--seed",
+            "3",
+            "--save",
+            str(path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    lines = run.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["params"] == 20_901
+    assert summary["samples"] == 600 and summary["batch_size"] == 20
+    for key in ("loss", "accuracy", "sequence_accuracy", "fit_seconds"):
+        assert np.isfinite(summary[key])
+    assert 0.5 < summary["accuracy"] <= 1 and 0 <= summary["sequence_accuracy"] <= 1
+    assert sum(line.startswith("Expected: [") for line in lines) == 10
+    assert "Total params: 20,901" in run.stdout
+    assert "Traceback" not in run.stderr and "I0000" not in run.stderr
+    loaded = keras.models.load_model(path)
+    assert loaded.count_params() == 20_901
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--batch-size", "0"], "--batch-size: must be a whole number from 1"),
+        (["--batch-size", "2.5"], "--batch-size: must be a whole number"),
+        (["--timesteps", "0"], "--timesteps"),
+        (["--samples", "-5"], "--samples"),
+        (["--merge-mode", "max"], "--merge-mode: invalid choice: 'max'"),
+        (["--direction", "up"], "--direction: invalid choice"),
+        (["--save", "model.h5"], "must end in .keras"),
+        (["--samples", "10000000", "--timesteps", "1000"], "fit in memory"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", *argv])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err and "Traceback" not in err
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([])
+    assert stop.value.code == 2
+    assert "required" in capsys.readouterr().err
