@@ -1,0 +1,150 @@
+"""Figures of lesson chapters 4-7: learning curve, errors, predictions."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+
+from bilstm import get_sequences, plots
+from bilstm.training import window_curve
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _rows():
+    """Running-mean rows of one epoch of 600 batches, reported every 200."""
+    return [
+        {"epoch": 0, "batch": 200, "step": 200, "loss": 0.6, "accuracy": 0.7},
+        {"epoch": 0, "batch": 400, "step": 400, "loss": 0.4, "accuracy": 0.8},
+        {"epoch": 0, "batch": 600, "step": 600, "loss": 0.3, "accuracy": 0.85},
+    ]
+
+
+def test_learning_curve_draws_windows_and_running_means():
+    fig = plots.plot_learning_curve(_rows())
+    ax_loss, ax_acc = fig.axes
+    assert ax_loss.get_ylabel() == "loss" and ax_acc.get_ylabel() == "accuracy"
+    assert ax_acc.get_xlabel() == "batches (gradient steps)"
+    windows = window_curve(_rows())
+    for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        window_line, running_line = ax.get_lines()
+        assert window_line.get_label() == f"{key} per window"
+        assert "running mean" in running_line.get_label()
+        np.testing.assert_allclose(window_line.get_ydata(), windows[key])
+        np.testing.assert_allclose(running_line.get_ydata(), [r[key] for r in _rows()])
+        np.testing.assert_allclose(window_line.get_xdata(), [200, 400, 600])
+    # the last window's accuracy is above the running mean: (0.85*600-0.8*400)/200
+    assert ax_acc.get_lines()[0].get_ydata()[-1] == pytest.approx(0.95)
+
+
+def test_learning_curve_counts_sequences_with_a_batch_size():
+    class Result:
+        curve = _rows()
+
+    fig = plots.plot_learning_curve(Result(), batch_size=10, title="run 1")
+    ax_loss, ax_acc = fig.axes
+    assert ax_acc.get_xlabel() == "training sequences seen"
+    assert ax_loss.get_title() == "run 1"
+    np.testing.assert_allclose(ax_acc.get_lines()[0].get_xdata(), [2000, 4000, 6000])
+
+
+def test_learning_curve_rejects_an_empty_curve():
+    with pytest.raises(ValueError, match="no rows"):
+        plots.plot_learning_curve([])
+
+
+def test_error_rate_by_distance_counts_steps_per_bin():
+    # limit 1.0 for 4 steps; running sums 0.5, 0.95, 1.45, 2.45 -> distances
+    # 0.5, 0.05, 0.45, 1.45
+    X = np.array([[0.5, 0.45, 0.5, 1.0]])
+    wrong = np.array([[False, True, False, False]])
+    table = plots.error_rate_by_distance(X, wrong, edges=(0, 0.1, 0.5, np.inf))
+    np.testing.assert_array_equal(table["steps"], [1, 1, 2])
+    np.testing.assert_array_equal(table["errors"], [1, 0, 0])
+    np.testing.assert_allclose(table["rate"], [1.0, 0.0, 0.0])
+
+
+def test_error_rate_by_distance_accepts_keras_shapes_and_marks_empty_bins():
+    X, _ = get_sequences(50, 8, rng=0)
+    wrong = np.zeros((50, 8, 1), bool)
+    table = plots.error_rate_by_distance(X, wrong[..., 0], edges=(0, 100, 200))
+    assert table["steps"].tolist() == [400, 0]
+    assert table["rate"][0] == 0 and np.isnan(table["rate"][1])
+    with pytest.raises(ValueError, match="increasing"):
+        plots.error_rate_by_distance(X, wrong[..., 0], edges=(1, 0))
+
+
+def test_error_by_distance_plot_has_one_bar_per_bin_with_counts():
+    X, y = get_sequences(200, 10, rng=1)
+    running = np.cumsum(X[..., 0], axis=1)
+    wrong = np.abs(running - 2.5) < 0.1  # a model that errs only near the limit
+    fig = plots.plot_error_by_distance(X, wrong)
+    (ax,) = fig.axes
+    n_bins = len(plots.DISTANCE_EDGES) - 1
+    assert len(ax.patches) == n_bins
+    heights = np.array([p.get_height() for p in ax.patches])
+    assert heights[0] == pytest.approx(100) and heights[1] == pytest.approx(100)
+    assert np.all(heights[2:] == 0)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "0–0.05" and labels[-1] == "≥ 1"
+    counts = [t.get_text() for t in ax.texts]
+    table = plots.error_rate_by_distance(X, wrong)
+    assert counts == [
+        f"{k}/{n}" for k, n in zip(table["errors"], table["steps"], strict=True)
+    ]
+    assert "running sum" in ax.get_xlabel() and "%" in ax.get_ylabel()
+
+
+def test_step_predictions_mark_exactly_the_wrong_steps():
+    y = np.array([[0, 0, 1, 1], [0, 1, 1, 1], [0, 0, 0, 1]], float)
+    proba = np.array(
+        [[0.1, 0.2, 0.9, 0.8], [0.1, 0.4, 0.7, 0.9], [0.2, 0.6, 0.3, 0.95]]
+    )
+    fig = plots.plot_step_predictions(y[..., None], proba[..., None], ncols=2)
+    axes = fig.axes
+    assert len(axes) == 3
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [
+        "sequence 1: all right",
+        "sequence 2: 1 wrong",
+        "sequence 3: 1 wrong",
+    ]
+    for ax, expected in zip(axes, [[], [(2, 0.4)], [(2, 0.6)]], strict=True):
+        (rings,) = [
+            c
+            for c in ax.collections
+            if isinstance(c, PathCollection) and c.get_gid() == "wrong"
+        ]
+        np.testing.assert_allclose(
+            rings.get_offsets().reshape(-1, 2), np.reshape(expected, (-1, 2))
+        )
+        truth, predicted = [
+            line
+            for line in ax.get_lines()
+            if line.get_label() in ("truth", "predicted probability")
+        ]
+        assert truth.get_label() == "truth"
+        np.testing.assert_allclose(truth.get_ydata(), y[axes.index(ax)])
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_texts == ["truth", "predicted probability", "wrong step"]
+
+
+def test_step_predictions_take_an_explicit_wrong_mask_and_check_shapes():
+    y = np.zeros((2, 5))
+    proba = np.full((2, 5), 0.1)
+    wrong = np.zeros((2, 5), bool)
+    wrong[1, 4] = True
+    fig = plots.plot_step_predictions(y, proba, wrong=wrong)
+    rings = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "wrong"]
+    assert sum(len(c.get_offsets()) for c in rings) == 1
+    assert fig.axes[0].get_xlabel() == "time step"
+    with pytest.raises(ValueError, match="one shape"):
+        plots.plot_step_predictions(y, proba[:, :4])
