@@ -96,7 +96,7 @@ class _Program:
         worker.optimizer.build(worker.trainable_variables)
         self.worker = worker
 
-        @tf.function(jit_compile=True, reduce_retracing=True)
+        @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
         def run(x, y, w, n):
             def body(i):
                 worker.train_step((x[i], y[i], w[i]))
