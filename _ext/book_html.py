@@ -2,14 +2,16 @@
 
 It does three things that Jupyter Book's configuration alone cannot:
 
-1. **Widgets work offline.** The saved widget state in the notebooks is drawn
-   by the ipywidgets HTML manager (``embed-amd.js``), which needs require.js.
-   Both come from npm (``package.json`` pins them; ``npm ci`` installs them
-   into ``node_modules``). At build time this extension copies the files into
-   ``_build/.widget_static/widgets`` and adds that folder to
-   ``html_static_path``, so they are served from ``_static/widgets/`` next to
-   the pages. ``nb_ipywidgets_js`` in ``_config.yml`` points myst-nb at them
-   instead of at a CDN. Nothing third-party is committed to the repository.
+1. **Widgets and equations work offline.** The saved widget state in the
+   notebooks is drawn by the ipywidgets HTML manager (``embed-amd.js``), which
+   needs require.js; equations need MathJax. All three come from npm
+   (``package.json`` and ``package-lock.json`` pin them; ``npm ci`` installs
+   them into ``node_modules``). At build time this extension copies the files
+   into ``_build/.static_assets`` and adds that folder to ``html_static_path``,
+   so they are served from ``_static/widgets/`` and ``_static/mathjax/`` next to
+   the pages. ``nb_ipywidgets_js`` and ``mathjax_path`` in ``_config.yml`` point
+   myst-nb and Sphinx at them instead of at a CDN. Nothing third-party is
+   committed to the repository.
 2. **No duplicate Thebe settings.** sphinx-thebe registers an inline script
    (``const THEBE_JS_URL = ...``) every time the environment is read, so an
    incremental build can list it twice and the browser reports "Identifier
@@ -33,13 +35,24 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-# npm package files served with the book, as (source under node_modules, name).
-WIDGET_FILES = [
-    ("requirejs/require.js", "require.js"),
-    ("@jupyter-widgets/html-manager/dist/embed-amd.js", "embed-amd.js"),
+# npm package files served with the book: (source under node_modules, target
+# under the static folder). A source ending in "/" is a folder, copied whole.
+ASSETS = [
+    ("requirejs/require.js", "widgets/require.js"),
+    ("@jupyter-widgets/html-manager/dist/embed-amd.js", "widgets/embed-amd.js"),
+    # MathJax 3 (Sphinx's default version) for pages with equations: the
+    # combined TeX/MathML bundle plus the pieces it loads on demand.
+    ("mathjax/es5/tex-mml-chtml.js", "mathjax/tex-mml-chtml.js"),
+    ("mathjax/es5/input/", "mathjax/input/"),
+    ("mathjax/es5/output/chtml/", "mathjax/output/chtml/"),
+    ("mathjax/es5/a11y/", "mathjax/a11y/"),
+    ("mathjax/es5/ui/", "mathjax/ui/"),
+    ("mathjax/es5/adaptors/", "mathjax/adaptors/"),
 ]
+# The book's own glue between those files (see the comments in the file).
+OWN_ASSETS = [("static/widgets-setup.js", "widgets/setup.js")]
 # Font Awesome files the HTML manager's stylesheet loads next to embed-amd.js.
-FONT_GLOB = "@jupyter-widgets/html-manager/dist/*.*"
+FONT_DIR = "@jupyter-widgets/html-manager/dist"
 FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
 
 RUN_LIVE_TITLE = "Run this chapter live in JupyterLab"
@@ -49,33 +62,40 @@ def _node_modules(app: Sphinx) -> Path:
     return Path(app.confdir) / "node_modules"
 
 
-def copy_widget_files(app: Sphinx) -> None:
-    """Copy the widget manager and require.js into a static folder."""
+def copy_static_assets(app: Sphinx) -> None:
+    """Copy the widget manager, require.js and MathJax into a static folder."""
     if app.builder.format != "html":
         return
     modules = _node_modules(app)
-    missing = [src for src, _ in WIDGET_FILES if not (modules / src).is_file()]
+    missing = [src for src, _ in ASSETS if not (modules / src).exists()]
     if missing:
         raise ExtensionError(
-            "The widget JavaScript is not installed ("
+            "The book's JavaScript is not installed ("
             + ", ".join(missing)
             + " missing under node_modules). Run `npm ci` in the repository root "
             "before building the book."
         )
-    target_root = Path(app.doctreedir).parent / ".widget_static"
-    target = target_root / "widgets"
-    target.mkdir(parents=True, exist_ok=True)
-    for src, name in WIDGET_FILES:
-        _copy_if_changed(modules / src, target / name)
-    for font in sorted(modules.glob(FONT_GLOB)):
+    target_root = Path(app.doctreedir).parent / ".static_assets"
+    for src, dst in ASSETS:
+        source, target = modules / src, target_root / dst
+        if src.endswith("/"):
+            for path in sorted(source.rglob("*")):
+                if path.is_file():
+                    _copy_if_changed(path, target / path.relative_to(source))
+        else:
+            _copy_if_changed(source, target)
+    for src, dst in OWN_ASSETS:
+        _copy_if_changed(Path(__file__).parent / src, target_root / dst)
+    for font in sorted((modules / FONT_DIR).iterdir()):
         if font.suffix in FONT_SUFFIXES:
-            _copy_if_changed(font, target / font.name)
+            _copy_if_changed(font, target_root / "widgets" / font.name)
     static = [str(p) for p in app.config.html_static_path]
     if str(target_root) not in static:
         app.config.html_static_path.append(str(target_root))
 
 
 def _copy_if_changed(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
     if dst.is_file() and dst.stat().st_size == src.stat().st_size:
         if dst.read_bytes() == src.read_bytes():
             return
@@ -121,9 +141,9 @@ def _run_live_box(notebook_path: str) -> nodes.Element:
     box += nodes.literal_block(command, command, language="bash")
     outro = nodes.paragraph(
         text=(
-            "Run the cells from the top with Shift+Enter. Everything runs on a "
-            "laptop CPU in minutes, and the widgets, which show their saved "
-            "state here, respond to you there."
+            "Then run the cells from the top (Shift+Enter, or Run All Cells in "
+            "the Run menu). Everything runs on a laptop CPU, and any widget on "
+            "the page, frozen at its saved state here, responds to you there."
         )
     )
     box += outro
@@ -146,7 +166,7 @@ def add_run_live_box(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def setup(app: Sphinx):
-    app.connect("builder-inited", copy_widget_files)
+    app.connect("builder-inited", copy_static_assets)
     app.connect("doctree-read", add_run_live_box)
     app.connect("html-page-context", drop_duplicate_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
