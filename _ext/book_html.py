@@ -1,6 +1,6 @@
 """Small Sphinx extension for the HTML version of the book.
 
-It does three things that Jupyter Book's configuration alone cannot:
+It does four things that Jupyter Book's configuration alone cannot:
 
 1. **Widgets and equations work offline.** The saved widget state in the
    notebooks is drawn by the ipywidgets HTML manager (``embed-amd.js``), which
@@ -20,6 +20,9 @@ It does three things that Jupyter Book's configuration alone cannot:
 3. **"Run this chapter live".** Every page made from a notebook gets a short
    box under its title explaining how to download the notebook and run it in
    JupyterLab, so the chapters themselves need not repeat it.
+4. **No file names as alt text.** A notebook figure without alt text of its
+   own (set in the cell's ``mystnb.image.alt`` metadata) gets one that says
+   where it comes from, rather than Sphinx's default, its file name.
 """
 
 from __future__ import annotations
@@ -165,8 +168,47 @@ def add_run_live_box(app: Sphinx, doctree: nodes.document) -> None:
     section.insert(index, _run_live_box(rel))
 
 
+def _section_title(node: nodes.Node) -> str:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.section):
+            title = parent.next_node(nodes.title)
+            if title is not None:
+                return title.astext()
+        parent = parent.parent
+    return ""
+
+
+def _in_cell_output(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if "cell_output" in parent.get("classes", []):
+            return True
+        parent = parent.parent
+    return False
+
+
+def add_fallback_alt_text(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Give notebook output images without alt text a description of where
+    they come from, instead of Sphinx's default (the image's file name).
+
+    A chapter gives a figure real alt text with the code cell's metadata
+    ``{"mystnb": {"image": {"alt": "..."}}}``; that always wins.
+    """
+    # Runs after myst-nb's post-transforms, which turn outputs into images.
+    if Path(app.env.doc2path(docname)).suffix != ".ipynb":
+        return
+    for image in doctree.findall(nodes.image):
+        if image.get("alt") or not _in_cell_output(image):
+            continue
+        section = _section_title(image)
+        where = f" in the section “{section}”" if section else ""
+        image["alt"] = f"Figure drawn by the code cell above{where}."
+
+
 def setup(app: Sphinx):
     app.connect("builder-inited", copy_static_assets)
     app.connect("doctree-read", add_run_live_box)
+    app.connect("doctree-resolved", add_fallback_alt_text)
     app.connect("html-page-context", drop_duplicate_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
