@@ -831,3 +831,38 @@ def plot_prediction_strip(X, y, predicted, wrong=None, n=4):
         fontsize=8,
     )
     return fig
+
+
+def plot_step_accuracy(per_step, reference=None, ax=None, title=None):
+    """Test accuracy at each time step: mean over runs, with the min-max band.
+
+    ``per_step`` maps a variant name to an array ``(n_runs, n_timesteps)`` of
+    per-step accuracies (one row per run). ``reference``, optional, maps a
+    label to a curve of length ``n_timesteps`` drawn dashed (for example the
+    best accuracy any model with the same information could reach). Returns
+    the Figure.
+    """
+    if not per_step:
+        raise ValueError("per_step must hold at least one variant")
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 4.2))
+    colors = _variant_colors(list(per_step))
+    for name, runs in per_step.items():
+        runs = np.atleast_2d(np.asarray(runs, dtype=float))
+        steps = np.arange(1, runs.shape[1] + 1)
+        ax.fill_between(
+            steps, runs.min(axis=0), runs.max(axis=0), color=colors[name], alpha=0.2
+        )
+        ax.plot(steps, runs.mean(axis=0), "o-", color=colors[name], lw=2, label=name)
+    styles = [("--", "black"), (":", "dimgrey"), ("-.", "grey")]
+    for i, (label, curve) in enumerate((reference or {}).items()):
+        curve = np.asarray(curve, dtype=float)
+        ls, color = styles[i % len(styles)]
+        steps = np.arange(1, len(curve) + 1)
+        ax.plot(steps, curve, ls=ls, color=color, lw=1.8, label=label)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("test accuracy at this step")
+    ax.set_title(title or "Where the errors are: accuracy per time step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="lower left")
+    fig.tight_layout()
+    return fig
