@@ -14,7 +14,8 @@ initial weights:
 
 Every run is scored on the same fresh sequences (1,000 by default). Results go
 to ``benchmarks/results/speed.json`` and a markdown table ``speed.md`` that the
-book's performance appendix includes.
+book's performance appendix shows; a full run into that folder also copies the
+tables into the README, between its ``speed:start`` and ``speed:end`` markers.
 
 Run it on an otherwise idle machine, from the repository root::
 
@@ -48,6 +49,8 @@ from bilstm.seeding import set_seed
 from bilstm.training import train
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_START, README_END = "<!-- speed:start -->", "<!-- speed:end -->"
 N_TIMESTEPS = 10
 LESSON_BATCH = 10
 STEPS_PER_EXECUTION = (1, 50, 200)
@@ -240,6 +243,19 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def update_readme(table: str, readme: Path = README) -> bool:
+    """Put ``table`` between the speed markers in the README, if it has them."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    block = f"{README_START}\n{table}{README_END}"
+    readme.write_text(text[:start] + block + text[end + len(README_END) :])
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -282,6 +298,8 @@ def main(argv=None) -> int:
     table = markdown(results)
     (args.out / "speed.md").write_text(table)
     print(table)
+    if not args.quick and args.out.resolve() == RESULTS and update_readme(table):
+        log(f"updated the measurements in {README.name}")
     lesson = results["lesson"]
     print(
         "Speed ratio (plain fit / cached train): "
