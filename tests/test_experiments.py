@@ -16,7 +16,12 @@ from bilstm.experiments import (
     summarize,
     values,
 )
-from bilstm.plots import plot_final_scores, plot_frontier, plot_run_curves
+from bilstm.plots import (
+    plot_final_scores,
+    plot_frontier,
+    plot_run_curves,
+    plot_step_accuracy,
+)
 
 TINY = {"n_timesteps": 4, "cells": 2, "n_train": 60, "batch_size": 10, "n_test": 20}
 SETTINGS = [
@@ -52,6 +57,8 @@ def test_rows_hold_settings_and_sane_measurements(rows):
         assert list(row["curve_step"]) == [2, 4, 6]
         assert list(row["curve_sequences"]) == [20, 40, 60]
         assert len(row["curve_accuracy"]) == len(row["curve_loss"]) == 3
+        assert row["test_step_accuracy"].shape == (4,)
+        assert row["test_step_accuracy"].mean() == pytest.approx(row["test_accuracy"])
     by_name = group(rows)
     # concat doubles the width the Dense layer sees; sum keeps it
     assert by_name["bi"][0]["params"] == 2 * (4 * 2 * (1 + 2 + 1)) + (2 * 2 + 1)
@@ -104,8 +111,18 @@ def test_custom_build():
         )
         return model
 
-    (row,) = run_experiment([{**TINY, "name": "rnn", "build": build}], [0])
+    calls = []
+
+    def constant_data(n, n_timesteps, rng):
+        calls.append((n, n_timesteps))
+        X = rng.random((n, n_timesteps, 1)).astype("float32")
+        return X, np.ones_like(X)
+
+    setting = {**TINY, "name": "rnn", "build": build, "data": constant_data}
+    (row,) = run_experiment([setting], [0], keep_models=True)
     assert row["params"] == (1 + 2 + 1) * 2 + 3
+    assert row["model"].count_params() == row["params"]
+    assert calls == [(60, 4), (20, 4)]  # training, then test sequences
 
 
 @pytest.mark.parametrize(
@@ -122,6 +139,7 @@ def test_custom_build():
         ([{"name": "a"}], [-1]),
         ([{"name": "a"}], 3),
         ([{"name": "a", "build": "not callable"}], [0]),
+        ([{"name": "a", "data": 3}], [0]),
     ],
 )
 def test_bad_input_raises(settings, seeds):
@@ -150,3 +168,9 @@ def test_plots(rows):
     assert len(fig.axes[0].lines) == 1 and len(fig.axes[0].collections) == 2
     with pytest.raises(ValueError):
         plot_run_curves(curves(rows), band="sd")
+    per_step = {
+        n: np.stack([r["test_step_accuracy"] for r in g])
+        for n, g in group(rows).items()
+    }
+    fig = plot_step_accuracy(per_step, reference={"ceiling": np.ones(4)})
+    assert len(fig.axes[0].lines) == 3  # two means and the reference

@@ -52,7 +52,7 @@ DEFAULTS = {
     "epochs": 1,
     "n_test": 1_000,
 }
-_EXTRA_KEYS = {"name", "build", "target"}
+_EXTRA_KEYS = {"name", "build", "data", "target"}
 _STREAM_TRAIN, _STREAM_TEST, _STREAM_SHUFFLE = 1, 2, 3
 
 
@@ -83,8 +83,9 @@ def _check_settings(settings):
             "n_test",
         ):
             check_positive_int(key, full[key])
-        if "build" in full and not callable(full["build"]):
-            raise ValueError(f"setting {i}: build must be callable")
+        for key in ("build", "data"):
+            if key in full and not callable(full[key]):
+                raise ValueError(f"setting {i}: {key} must be callable")
         target = full.get("target")
         if target is not None and not (
             isinstance(target, numbers.Real) and 0.0 < target <= 1.0
@@ -134,21 +135,31 @@ class _TestTracker(keras.callbacks.Callback):
 
 
 def run_experiment(
-    settings, seeds, *, track_test=False, steps_per_execution=200, progress=None
+    settings,
+    seeds,
+    *,
+    track_test=False,
+    steps_per_execution=200,
+    keep_models=False,
+    progress=None,
 ):
     """Train and evaluate every setting once per seed; return one row per run.
 
     ``settings`` is a list of dicts overriding :data:`DEFAULTS` (sequence
     length ``n_timesteps``, ``cells``, ``merge_mode``, ``direction``, training
     sequences ``n_train``, ``batch_size``, ``epochs``, test sequences
-    ``n_test``), each with a unique ``name``. A setting may give ``build``, a
-    function of the full setting that returns a compiled Keras model, to try a
-    model the package does not build. With ``track_test=True`` the test accuracy
-    is also measured after every ``steps_per_execution`` batches (the
-    ``test_curve_*`` fields); a setting's ``target`` (an accuracy) then stops
-    its runs as soon as the test accuracy reaches it, and ``sequences_to_target``
-    records how many training sequences that took. ``progress``, if given, is
-    called with each finished row.
+    ``n_test``), each with a unique ``name``. A setting may also give
+    ``build``, a function of the full setting that returns a compiled Keras
+    model, to try a model the package does not build, and ``data``, a function
+    ``(n_sequences, n_timesteps, rng) -> (X, y)`` shaped like
+    :func:`bilstm.data.get_sequences`, to pose another problem.
+
+    With ``track_test=True`` the test accuracy is also measured after every
+    ``steps_per_execution`` batches (the ``test_curve_*`` fields); a setting's
+    ``target`` (an accuracy) then stops its runs as soon as the test accuracy
+    reaches it, and ``sequences_to_target`` records how many training
+    sequences that took. With ``keep_models=True`` each row also holds the
+    trained ``model``. ``progress``, if given, is called with each finished row.
     """
     settings = _check_settings(settings)
     seeds = _check_seeds(seeds)
@@ -159,6 +170,10 @@ def run_experiment(
     for setting in settings:
         for seed in seeds:
             row = _one_run(setting, seed, track_test, steps_per_execution)
+            if keep_models:
+                row["model"] = row.pop("_model")
+            else:
+                del row["_model"]
             rows.append(row)
             if progress is not None:
                 progress(row)
@@ -175,8 +190,9 @@ def _one_run(setting, seed, track_test, steps_per_execution):
         )
     else:
         model = builder(setting)
-    X, y = get_sequences(n, T, rng=np.random.default_rng((seed, _STREAM_TRAIN)))
-    X_test, y_test = get_sequences(
+    make_data = setting.get("data", get_sequences)
+    X, y = make_data(n, T, rng=np.random.default_rng((seed, _STREAM_TRAIN)))
+    X_test, y_test = make_data(
         setting["n_test"], T, rng=np.random.default_rng((seed, _STREAM_TEST))
     )
     callbacks = []
@@ -210,10 +226,12 @@ def _one_run(setting, seed, track_test, steps_per_execution):
         test_loss=scores["loss"],
         test_accuracy=scores["accuracy"],
         test_sequence_accuracy=scores["sequence_accuracy"],
+        test_step_accuracy=1.0 - scores["wrong"].mean(axis=0),
         curve_step=window["step"],
         curve_sequences=window["step"] * bs,
         curve_loss=window["loss"],
         curve_accuracy=window["accuracy"],
+        _model=model,
     )
     if tracker is not None:
         row.update(
