@@ -735,7 +735,10 @@ def plot_panel_runs(runs):
     x batch size), so runs with different batch sizes line up fairly. Returns
     the Figure (two Axes: loss, accuracy; one line per run).
     """
-    fig = _panel_figure(7.2, 2.7)
+    runs = list(runs)
+    fig = _panel_figure(
+        7.2, 2.5 + 0.17 * (len(runs) if len(runs) <= 3 else 2 + len(runs) // 2)
+    )
     ax_loss, ax_acc = fig.subplots(1, 2)
     colors = [c for name, c in OKABE_ITO.items() if name not in ("yellow",)]
     drawn = 0
@@ -744,8 +747,9 @@ def plot_panel_runs(runs):
         if win is None or not len(win["step"]):
             continue
         seen = win["step"] * run.get("batch_size", 1)
-        color = colors[i % len(colors)]
-        label = run.get("label", f"run {i + 1}")
+        number = run.get("run", i + 1)  # a run keeps its colour in every selection
+        color = colors[(number - 1) % len(colors)]
+        label = run.get("label", f"run {number}")
         ax_loss.plot(seen, win["loss"], color=color, label=label)
         ax_acc.plot(seen, win["accuracy"], color=color, label=label)
         drawn += 1
@@ -754,7 +758,14 @@ def plot_panel_runs(runs):
         ax.set_ylabel(f"training {name}")
         ax.grid(alpha=0.3)
     if drawn:
-        ax_acc.legend(fontsize=7, loc="lower right")
+        handles, labels = ax_loss.get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            fontsize=7,
+            ncols=2 if drawn > 3 else 1,
+        )
     else:
         ax_loss.text(
             0.5,

@@ -304,12 +304,14 @@ class TrainingPanel:
             format="png", layout=widgets.Layout(max_width="100%", display="none")
         )
         self.history = widgets.HTML(self._history_html())
+        self.results.add_class("bilstm-results")
+        self.history.add_class("bilstm-history")
         self.compare = widgets.SelectMultiple(
             options=[],
             description="Compare runs",
             rows=4,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="auto", min_width="22em"),
+            layout=widgets.Layout(width="95%"),
         )
         self.compare.observe(lambda _: self._draw_comparison(), names="value")
         self.compare_image = widgets.Image(
@@ -344,7 +346,12 @@ class TrainingPanel:
                 self.strip_image,
                 widgets.HTML(section("Run history")),
                 self.history,
-                widgets.HBox([self.compare, self.compare_image]),
+                widgets.HTML(
+                    "Choose runs to overlay their learning curves "
+                    "(Ctrl- or Shift-click for several):"
+                ),
+                self.compare,
+                self.compare_image,
                 self.note,
             ],
             layout=widgets.Layout(max_width="900px"),
@@ -434,7 +441,14 @@ class TrainingPanel:
         """Ask the current run to stop after its current chunk of batches."""
         if self.running:
             self._stop_event.set()
-            self._say("Stopping after the current chunk of batches…")
+            live = self._live or {}
+            if live.get("first") is None and live.get("compiling"):
+                self._say(
+                    "Stopping as soon as the training loop for this new shape is "
+                    "compiled and has run its first chunk…"
+                )
+            else:
+                self._say("Stopping after the current chunk of batches…")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run ends; return False if ``timeout`` passed."""
@@ -455,6 +469,7 @@ class TrainingPanel:
         s = dict(run)
         total = math.ceil(s["samples"] / s["batch_size"])
         live = {
+            "compiling": _shape_key(s) not in _MEASURED,
             "rows": [],
             "start": time.perf_counter(),
             "first": None,
@@ -543,7 +558,12 @@ class TrainingPanel:
         elapsed = time.perf_counter() - live["start"]
         self.progress.value = done / total
         if live["first"] is None:
-            left = "compiling…" if self._stop_event.is_set() is False else "stopping…"
+            if self._stop_event.is_set():
+                left = "stopping once the first chunk is done…"
+            elif live.get("compiling"):
+                left = "compiling the training loop for this new shape…"
+            else:
+                left = "starting…"
             text = f"step 0 of {total:,} · {_fmt_seconds(elapsed)} elapsed · {left}"
         else:
             t0, s0 = live["first"]
