@@ -125,19 +125,24 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
     scripts[:] = unique
 
 
-def _run_live_box(notebook_path: str) -> nodes.Element:
+def _run_live_box(docname: str, notebook_path: str) -> nodes.Element:
     box = nodes.admonition(classes=["tip", "run-live"])
     box += nodes.title(text=RUN_LIVE_TITLE)
+    # Sphinx copies every source into _sources/, so the page can link to its
+    # own notebook: the same file as the theme's download button (.ipynb).
+    download = "../" * docname.count("/") + f"_sources/{docname}.ipynb"
     intro = nodes.paragraph()
+    intro += nodes.Text("This page is a notebook. ")
+    link = nodes.reference("", "", refuri=download, classes=["download-notebook"])
+    link += nodes.Text("Download it (")
+    link += nodes.literal(text=".ipynb")
+    link += nodes.Text(")")
+    intro += link
     intro += nodes.Text(
-        "This page is a notebook. Use the download button at the top of the "
-        "page (the arrow, then "
-    )
-    intro += nodes.literal(text=".ipynb")
-    intro += nodes.Text(
-        ") to get it, or work in a clone of the repository. Install the "
-        "environment as the README describes, activate it, and start "
-        "JupyterLab on this chapter from the repository root:"
+        " here or with the download button at the top of the page, or work in a "
+        "clone of the repository. Install the environment as the README "
+        "describes, activate it, and start JupyterLab on this chapter from the "
+        "repository root:"
     )
     box += intro
     command = f"jupyter lab {notebook_path}"
@@ -165,7 +170,7 @@ def add_run_live_box(app: Sphinx, doctree: nodes.document) -> None:
     title = section.next_node(nodes.title)
     rel = source.relative_to(Path(app.srcdir)).as_posix()
     index = section.index(title) + 1 if title is not None else 0
-    section.insert(index, _run_live_box(rel))
+    section.insert(index, _run_live_box(docname, rel))
 
 
 def _section_title(node: nodes.Node) -> str:

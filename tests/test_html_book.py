@@ -273,5 +273,9 @@ def test_every_chapter_offers_download_and_run_live():
     assert notebooks, "no notebook pages"
     for page in notebooks:
         text = (HTML / page).read_text(encoding="utf-8")
-        assert re.search(r'href="[^"]*_sources/[^"]+\.ipynb"', text), page
+        notebook = re.escape(Path(page).with_suffix(".ipynb").as_posix())
+        link = rf'href="(\.\./)*_sources/{notebook}"'
+        assert "dropdown-download-buttons" in text, f"{page}: no download button"
+        assert len(re.findall(link, text)) >= 2, f"{page}: no .ipynb download links"
         assert "Run this chapter live in JupyterLab" in text, page
+        assert (HTML / "_sources" / page).with_suffix(".ipynb").is_file(), page

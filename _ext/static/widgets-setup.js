@@ -5,12 +5,16 @@
   // The folder this file is served from: _static/widgets/, next to embed-amd.js.
   var base = new URL(".", document.currentScript.src).href;
 
-  // The manager finds its own files (Font Awesome fonts) relative to the URL
-  // require.js gives its module. Without this, that URL is relative to the
-  // page and every font request 404s.
+  // Each bundled module finds its files (Font Awesome fonts, for button
+  // icons) relative to the URL require.js gives the module. Without these
+  // paths that URL is relative to the page and every font request 404s.
+  var folder = base.replace(/\/$/, "");
   window.__jupyter_widgets_assets_path__ = base;
   window.require.config({
-    paths: { "@jupyter-widgets/html-manager/dist": base.replace(/\/$/, "") },
+    paths: {
+      "@jupyter-widgets": folder, // @jupyter-widgets/controls, base, output
+      "@jupyter-widgets/html-manager/dist": folder,
+    },
   });
 
   // ipywidgets typesets labels with the MathJax 2 call MathJax.Hub.Queue;
