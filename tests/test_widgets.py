@@ -212,3 +212,38 @@ def test_chunks_are_short_and_fixed_per_shape():
         steps = widgets.chunk_steps(batch, length, cells)
         assert 1 <= steps <= 128
         assert steps * widgets.step_seconds(batch, length, cells) < 1.0 or steps == 1
+
+
+def test_panel_plots_draw_without_pyplot():
+    import numpy as np
+    from matplotlib import pyplot as plt
+
+    from bilstm import plots
+
+    open_before = plt.get_fignums()
+    rows = [
+        {"epoch": 0, "batch": b, "step": b, "loss": 0.7 / b, "accuracy": 1 - 0.4 / b}
+        for b in (8, 16, 24)
+    ]
+    fig = plots.plot_live_curve(rows, total_steps=40, title="live")
+    assert len(fig.axes) == 2 and fig.axes[0].get_xlim() == (0.0, 40.0)
+    assert len(fig.axes[0].lines[0].get_xdata()) == 3
+    assert plots.figure_png(fig)[:4] == b"\x89PNG"
+    assert len(plots.plot_live_curve([]).axes[0].texts) == 1  # "waiting" note
+    runs = [
+        {"run": 1, "label": "a", "batch_size": 10, "curve": rows},
+        {"run": 2, "label": "b", "batch_size": 100, "curve": rows},
+    ]
+    fig = plots.plot_panel_runs(runs)
+    loss_lines = fig.axes[0].lines
+    assert [line.get_label() for line in loss_lines] == ["a", "b"]
+    assert loss_lines[1].get_xdata()[-1] == 24 * 100  # sequences seen
+    X = np.random.default_rng(0).random((3, 5))
+    y = (np.cumsum(X, axis=1) >= 1.25).astype(float)
+    pred = y.copy()
+    pred[1, 2] = 1 - pred[1, 2]
+    fig = plots.plot_prediction_strip(X, y, pred, n=3)
+    assert len(fig.axes) == 3
+    assert "1 wrong step" in fig.axes[1].get_title(loc="left")
+    assert "all steps right" in fig.axes[0].get_title(loc="left")
+    assert plt.get_fignums() == open_before  # nothing left open in pyplot
