@@ -30,6 +30,13 @@ Drive it from code, as the tests and the playground do::
 
 Each finished, stopped or failed run is a plain dict in ``panel.runs`` (its
 settings, status and results) and a row in the panel's run history table.
+
+Training runs in a background thread. The compiled loop runs a chunk of
+batches per call (:func:`chunk_steps` sizes it to a fraction of a second for
+the shape) and the callback checks for Stop after each chunk, so Stop takes
+effect within a second — except while a new shape is still compiling, and for
+the very largest settings, where one batch alone can take longer. Runs seed
+Python, NumPy and Keras globally (:func:`bilstm.seeding.set_seed`).
 """
 
 from __future__ import annotations
@@ -665,7 +672,7 @@ class TrainingPanel:
         n = run["eval_sequences"]
         stopped = " (stopped early)" if run["status"] == "stopped" else ""
         return (
-            f"<table style='border-collapse:collapse'>"
+            f"<table style='border-collapse:collapse;margin:0'>"
             f"<tr><td>Per-step accuracy</td><td><b>{_pct(run['accuracy'])}</b></td>"
             f"<td>95% interval {_pct(lo)}–{_pct(hi)}</td></tr>"
             f"<tr><td>Whole sequences right&nbsp;</td>"
@@ -752,7 +759,7 @@ class TrainingPanel:
         header = "".join(f"<th style='{cell}'>{h}</th>" for h in head)
         return (
             "<div style='overflow-x:auto'><table class='bilstm-run-history' "
-            "style='border-collapse:collapse;font-size:0.85em'>"
+            "style='border-collapse:collapse;font-size:0.85em;margin:0'>"
             f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody>"
             "</table></div>"
         )
