@@ -32,6 +32,10 @@ import tensorflow as tf
 
 from .data import check_positive_int
 
+# Python-side TensorFlow warnings (such as "triggered tf.function retracing"
+# when a reader tries many shapes) would otherwise print into notebook cells.
+tf.get_logger().setLevel("ERROR")
+
 __all__ = ["TrainResult", "train", "window_curve", "check_xy"]
 
 STEPS_PER_EXECUTION = 200
