@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import threading
 import urllib.error
@@ -27,24 +26,13 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
 import pytest
+from _browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, skip_or_fail
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-REQUIRED = os.environ.get("BILSTM_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = {
     "book/intro.html": "intro.png",
     "book/04_fit.html": "chapter_04_fit.png",
@@ -71,22 +59,11 @@ PAGES = _pages()
 def _missing() -> str | None:
     if not (HTML / "index.html").is_file():
         return "the HTML book is not built (run: npm ci && jupyter-book build .)"
-    if not CHROMIUM.is_file():
-        return "no Chromium at /usr/bin/chromium (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -r requirements.txt)"
-    return None
+    return browser_missing()
 
 
 def _skip_or_fail():
-    reason = _missing()
-    if reason is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"BILSTM_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
+    skip_or_fail(_missing())
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -28,39 +28,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "book" / "playground.ipynb"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MINUTE = 60_000  # Playwright timeouts are in milliseconds
 
 pytestmark = pytest.mark.browser
 
 
 def _require_browser():
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is not installed (Debian package 'chromium')"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the Python package 'playwright' is not installed"
-    if missing:
-        if os.environ.get("BILSTM_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"BILSTM_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(f"browser test skipped: {missing}")
+    skip_or_fail(browser_missing())
 
 
 def _free_port() -> int:
