@@ -36,7 +36,7 @@ from .data import check_positive_int
 # when a reader tries many shapes) would otherwise print into notebook cells.
 tf.get_logger().setLevel("ERROR")
 
-__all__ = ["TrainResult", "train", "window_curve", "check_xy"]
+__all__ = ["CurveRecorder", "TrainResult", "train", "window_curve", "check_xy"]
 
 STEPS_PER_EXECUTION = 200
 _MAX_PROGRAMS = 16
@@ -204,7 +204,7 @@ def train(
         else np.random.default_rng(rng if rng is not None else np.random.randint(2**31))
     )
     callbacks = list(callbacks or [])
-    recorder = _CurveRecorder()
+    recorder = CurveRecorder()
     n = len(X)
     steps_per_epoch = -(-n // batch_size)
     model.stop_training = False
@@ -282,7 +282,7 @@ def train(
     )
 
 
-class _CurveRecorder(keras.callbacks.Callback):
+class CurveRecorder(keras.callbacks.Callback):
     """Keep the running loss and accuracy every ``every`` batches."""
 
     def __init__(self, every: int = 1):

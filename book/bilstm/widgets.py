@@ -50,7 +50,6 @@ import threading
 import time
 
 import ipywidgets as widgets
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -59,7 +58,7 @@ from .data import get_sequences
 from .evaluation import evaluate_fresh
 from .model import DIRECTIONS, MERGE_MODES, build_model
 from .seeding import set_seed
-from .training import STEPS_PER_EXECUTION, train
+from .training import STEPS_PER_EXECUTION, CurveRecorder, train
 
 __all__ = ["TrainingPanel", "DEFAULTS", "LIMITS", "estimate_seconds", "chunk_steps"]
 
@@ -163,16 +162,20 @@ def _pct(value):
     return "–" if value is None or not np.isfinite(value) else f"{value:.1%}"
 
 
-class _PanelCallback(keras.callbacks.Callback):
-    """Report each chunk to the panel; stop when the panel asks."""
+class _PanelCallback(CurveRecorder):
+    """Keep the curve rows as they arrive (the live plot reads ``rows``),
+    note in ``live["first"]`` when the first chunk ends (time, batches done),
+    and stop when the panel asks."""
 
-    def __init__(self, on_chunk, stop_event):
+    def __init__(self, stop_event, live):
         super().__init__()
-        self.on_chunk = on_chunk
         self.stop_event = stop_event
+        self.live = live
 
     def on_train_batch_end(self, batch, logs=None):
-        self.on_chunk(batch, logs or {})
+        super().on_train_batch_end(batch, logs)
+        if self.live["first"] is None:
+            self.live["first"] = (time.perf_counter(), batch + 1)
         if self.stop_event.is_set():
             self.model.stop_training = True
 
@@ -495,18 +498,8 @@ class TrainingPanel:
         )
         ticker.start()
 
-        def on_chunk(batch, logs):
-            if live["first"] is None:
-                live["first"] = (time.perf_counter(), batch + 1)
-            live["rows"].append(
-                {
-                    "epoch": 0,
-                    "batch": batch + 1,
-                    "step": batch + 1,
-                    "loss": float(logs.get("loss", np.nan)),
-                    "accuracy": float(logs.get("accuracy", np.nan)),
-                }
-            )
+        callback = _PanelCallback(self._stop_event, live)
+        live["rows"] = callback.rows
 
         try:
             set_seed(s["seed"])
@@ -523,7 +516,7 @@ class TrainingPanel:
                 y,
                 batch_size=s["batch_size"],
                 rng=s["seed"],
-                callbacks=[_PanelCallback(on_chunk, self._stop_event)],
+                callbacks=[callback],
                 steps_per_execution=spe,
             )
             trained = live["trained"] = time.perf_counter()
