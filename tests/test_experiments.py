@@ -7,7 +7,10 @@ matplotlib.use("Agg")
 import keras
 import numpy as np
 import pytest
+from bilstm.data import get_sequences
+from bilstm.evaluation import evaluate
 from bilstm.experiments import (
+    COSINE_FLOOR,
     DEFAULTS,
     curves,
     first_reaching,
@@ -100,6 +103,41 @@ def test_track_test_and_target_stop_early():
     assert list(row["test_curve_step"]) == [2]
 
 
+def test_tracked_test_curve_matches_evaluate():
+    setting = {**TINY, "name": "tracked", "n_train": 40}
+    (row,) = run_experiment(
+        [setting], [3], track_test=True, keep_models=True, steps_per_execution=2
+    )
+    assert list(row["test_curve_step"]) == [2, 4]
+    # the last check scores the final model, exactly as evaluate() does
+    assert row["test_curve_accuracy"][-1] == row["test_accuracy"]
+    assert row["test_accuracy"] == evaluate(row["model"], *_test_set(row))["accuracy"]
+
+
+def _test_set(row, seed=None):
+    rng = np.random.default_rng(seed if seed is not None else (row["seed"], 2))
+    return get_sequences(row["n_test"], row["n_timesteps"], rng=rng)
+
+
+def test_cosine_schedule_decays_over_the_run_to_the_floor():
+    setting = {**TINY, "name": "cos", "schedule": "cosine", "learning_rate": 0.02}
+    (row,) = run_experiment([setting], [0], keep_models=True, steps_per_execution=2)
+    optimizer = row["model"].optimizer
+    assert int(optimizer.iterations) == 6  # 60 sequences in batches of 10
+    assert float(optimizer.learning_rate) == pytest.approx(0.02 * COSINE_FLOOR)
+    assert row["schedule"] == "cosine" and row["learning_rate"] == 0.02
+    (plain,) = run_experiment([{**TINY, "learning_rate": 0.02}], [0], keep_models=True)
+    assert float(plain["model"].optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_test_seed_shares_one_test_set_between_seeds():
+    setting = {**TINY, "name": "shared", "test_seed": 7}
+    rows = run_experiment([setting], [0, 1], keep_models=True)
+    X, y = get_sequences(TINY["n_test"], TINY["n_timesteps"], rng=7)
+    for row in rows:
+        assert row["test_accuracy"] == evaluate(row["model"], X, y)["accuracy"]
+
+
 def test_custom_build():
     def build(setting):
         inputs = keras.Input((setting["n_timesteps"], 1))
@@ -140,6 +178,9 @@ def test_custom_build():
         ([{"name": "a"}], 3),
         ([{"name": "a", "build": "not callable"}], [0]),
         ([{"name": "a", "data": 3}], [0]),
+        ([{"name": "a", "schedule": "step"}], [0]),
+        ([{"name": "a", "learning_rate": -0.1}], [0]),
+        ([{"name": "a", "test_seed": -2}], [0]),
     ],
 )
 def test_bad_input_raises(settings, seeds):

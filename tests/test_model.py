@@ -131,6 +131,9 @@ def test_saved_model_loads_with_plain_keras(tmp_path, direction):
         ({"merge_mode": "max"}, "merge_mode", "'concat', 'sum', 'mul', 'ave'"),
         ({"merge_mode": None}, "merge_mode", "'concat'"),
         ({"direction": "sideways"}, "direction", "'bidirectional', 'forward'"),
+        ({"learning_rate": 0}, "learning_rate", "positive number"),
+        ({"learning_rate": float("nan")}, "learning_rate", "LearningRateSchedule"),
+        ({"learning_rate": "fast"}, "learning_rate", "positive number"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs, name, allowed):
@@ -138,3 +141,16 @@ def test_bad_arguments_raise_value_error(kwargs, name, allowed):
         build_model(**kwargs)
     message = str(err.value)
     assert name in message and allowed in message
+
+
+def test_learning_rate_reaches_adam_as_number_or_schedule():
+    assert float(build_model(5, 3).optimizer.learning_rate) == pytest.approx(0.001)
+    assert float(
+        build_model(5, 3, learning_rate=0.02).optimizer.learning_rate
+    ) == pytest.approx(0.02)
+    schedule = keras.optimizers.schedules.CosineDecay(0.02, 100, alpha=0.01)
+    model = build_model(5, 3, learning_rate=schedule)
+    model.optimizer.build(model.trainable_variables)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
+    model.optimizer.iterations.assign(100)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0002)

@@ -25,15 +25,17 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .data import check_positive_int, get_sequences
 from .evaluation import evaluate
-from .model import build_model
+from .model import build_model, check_choice, check_learning_rate
 from .seeding import set_seed
 from .training import train, window_curve
 
 __all__ = [
     "DEFAULTS",
+    "SCHEDULES",
     "curves",
     "first_reaching",
     "group",
@@ -51,8 +53,14 @@ DEFAULTS = {
     "batch_size": 10,
     "epochs": 1,
     "n_test": 1_000,
+    "learning_rate": 0.001,
+    "schedule": "constant",
 }
-_EXTRA_KEYS = {"name", "build", "data", "target"}
+#: ``"constant"`` keeps Adam's learning rate fixed (the lesson); ``"cosine"``
+#: lowers it along half a cosine, over the run's steps, to 1% of its start.
+SCHEDULES = ("constant", "cosine")
+COSINE_FLOOR = 0.01
+_EXTRA_KEYS = {"name", "build", "data", "target", "test_seed"}
 _STREAM_TRAIN, _STREAM_TEST, _STREAM_SHUFFLE = 1, 2, 3
 
 
@@ -83,6 +91,10 @@ def _check_settings(settings):
             "n_test",
         ):
             check_positive_int(key, full[key])
+        check_choice("schedule", full["schedule"], SCHEDULES)
+        if "test_seed" in full:
+            check_positive_int("test_seed", full["test_seed"], minimum=0)
+        check_learning_rate(full["learning_rate"])
         for key in ("build", "data"):
             if key in full and not callable(full[key]):
                 raise ValueError(f"setting {i}: {key} must be callable")
@@ -121,12 +133,24 @@ class _TestTracker(keras.callbacks.Callback):
         self.steps, self.accuracy, self.reached_at = [], [], None
         self._epoch_steps, self._done = 0, 0
 
+    def on_train_begin(self, logs=None):
+        # One graph for the whole run: calling the model eagerly costs ~0.1 s a
+        # check, the graph a few milliseconds.
+        model = self.model
+        self._proba = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec(self.X.shape, tf.float32)],
+        )
+        self._X = tf.constant(self.X, tf.float32)
+        self._truth = self.y > 0.5
+
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_steps = self._done
 
     def on_train_batch_end(self, batch, logs=None):
         self._done = self._epoch_steps + batch + 1
-        acc = evaluate(self.model, self.X, self.y)["accuracy"]
+        right = (np.asarray(self._proba(self._X)) > 0.5) == self._truth
+        acc = float(right.mean())
         self.steps.append(self._done)
         self.accuracy.append(acc)
         if self.target is not None and acc >= self.target and self.reached_at is None:
@@ -148,7 +172,10 @@ def run_experiment(
     ``settings`` is a list of dicts overriding :data:`DEFAULTS` (sequence
     length ``n_timesteps``, ``cells``, ``merge_mode``, ``direction``, training
     sequences ``n_train``, ``batch_size``, ``epochs``, test sequences
-    ``n_test``), each with a unique ``name``. A setting may also give
+    ``n_test``, Adam's ``learning_rate`` and its ``schedule``, one of
+    :data:`SCHEDULES`), each with a unique ``name``. Each seed gets its own
+    test sequences unless the setting gives ``test_seed``, the seed of one test
+    set that every run of the setting shares. A setting may also give
     ``build``, a function of the full setting that returns a compiled Keras
     model, to try a model the package does not build, and ``data``, a function
     ``(n_sequences, n_timesteps, rng) -> (X, y)`` shaped like
@@ -185,16 +212,30 @@ def _one_run(setting, seed, track_test, steps_per_execution):
     set_seed(seed)
     builder = setting.get("build")
     if builder is None:
+        learning_rate = setting["learning_rate"]
+        if setting["schedule"] == "cosine":
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                learning_rate,
+                decay_steps=setting["epochs"] * -(-n // bs),
+                alpha=COSINE_FLOOR,
+            )
         model = build_model(
-            T, setting["cells"], setting["merge_mode"], setting["direction"]
+            T,
+            setting["cells"],
+            setting["merge_mode"],
+            setting["direction"],
+            learning_rate=learning_rate,
         )
     else:
         model = builder(setting)
     make_data = setting.get("data", get_sequences)
     X, y = make_data(n, T, rng=np.random.default_rng((seed, _STREAM_TRAIN)))
-    X_test, y_test = make_data(
-        setting["n_test"], T, rng=np.random.default_rng((seed, _STREAM_TEST))
+    test_rng = (
+        np.random.default_rng(setting["test_seed"])
+        if "test_seed" in setting
+        else np.random.default_rng((seed, _STREAM_TEST))
     )
+    X_test, y_test = make_data(setting["n_test"], T, rng=test_rng)
     callbacks = []
     tracker = None
     if track_test:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from . import _env  # noqa: F401  (quiet TensorFlow before Keras loads it)
 
+import math
+import numbers
+
 import keras
 from keras import layers
 
@@ -15,6 +18,7 @@ __all__ = [
     "TimeReverse",
     "build_model",
     "check_choice",
+    "check_learning_rate",
 ]
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -45,11 +49,30 @@ class TimeReverse(layers.Layer):
         return input_shape
 
 
+def check_learning_rate(learning_rate):
+    """Return ``learning_rate`` if it is a positive number or a Keras schedule."""
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate
+    if (
+        isinstance(learning_rate, numbers.Real)
+        and not isinstance(learning_rate, bool)
+        and math.isfinite(learning_rate)
+        and learning_rate > 0
+    ):
+        return float(learning_rate)
+    raise ValueError(
+        "learning_rate must be a positive number or a "
+        f"keras.optimizers.schedules.LearningRateSchedule, got {learning_rate!r}"
+    )
+
+
 def build_model(
     n_timesteps: int = 10,
     cells: int = 50,
     merge_mode: str = "concat",
     direction: str = "bidirectional",
+    *,
+    learning_rate=0.001,
 ) -> keras.Model:
     """Build and compile the lesson's sequence-labelling model.
 
@@ -58,12 +81,15 @@ def build_model(
     ``merge_mode``), ``"forward"`` or ``"backward"`` (one LSTM; the backward one
     has its outputs flipped back into time order). ``merge_mode`` is only used
     by the bidirectional reader. A ``TimeDistributed`` sigmoid unit turns every
-    step's features into the probability that the label is 1.
+    step's features into the probability that the label is 1. The model is
+    compiled with binary cross-entropy and Adam at ``learning_rate`` (the
+    lesson's default 0.001, or a Keras learning-rate schedule).
     """
     n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     cells = check_positive_int("cells", cells)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_choice("direction", direction, DIRECTIONS)
+    learning_rate = check_learning_rate(learning_rate)
 
     inputs = keras.Input((n_timesteps, 1), name="sequence")
     if direction == "bidirectional":
@@ -80,5 +106,9 @@ def build_model(
     outputs = layers.TimeDistributed(dense, name="per_step")(x)
 
     model = keras.Model(inputs, outputs, name=f"{direction}_lstm")
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate),
+        metrics=["accuracy"],
+    )
     return model
