@@ -148,3 +148,47 @@ def test_step_predictions_take_an_explicit_wrong_mask_and_check_shapes():
     assert fig.axes[0].get_xlabel() == "time step"
     with pytest.raises(ValueError, match="one shape"):
         plots.plot_step_predictions(y, proba[:, :4])
+
+
+def _grid_results():
+    return [
+        {
+            "cells": c,
+            "batch_size": b,
+            "reached": r,
+            "tried": t,
+            "passed": r >= 4,
+            "median_seconds": s,
+        }
+        for c, b, r, t, s in [
+            (2, 10, 0, 2, 7.0),
+            (4, 10, 4, 5, 5.0),
+            (2, 64, 1, 3, 2.0),
+            (4, 64, 5, 5, 3.0),
+        ]
+    ]
+
+
+def test_pass_grid_fills_passes_and_labels_every_setting():
+    fig = plots.plot_pass_grid(
+        _grid_results(), marks={"smallest": (4, 10), "fastest": (4, 64)}
+    )
+    ax = fig.axes[0]
+    filled = [p for p in ax.patches if p.get_fill()]
+    outlined = [p for p in ax.patches if not p.get_fill()]
+    assert len(filled) == 4 and len(outlined) == 2
+    green = matplotlib.colors.to_rgba(plots.OKABE_ITO["bluish_green"], 0.55)
+    assert sum(p.get_facecolor() == pytest.approx(green) for p in filled) == 2
+    texts = [t.get_text() for t in ax.texts]
+    assert "4 of 5\n5.0 s" in texts and "1 of 3\n2.0 s" in texts
+    assert "smallest" in texts and "fastest" in texts
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10", "64"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2", "4"]
+    plt.close(fig)
+
+
+def test_pass_grid_rejects_an_empty_search_and_a_mark_off_the_grid():
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_pass_grid([])
+    with pytest.raises(ValueError, match="not a setting"):
+        plots.plot_pass_grid(_grid_results(), marks={"x": (3, 10)})
