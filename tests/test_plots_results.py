@@ -192,3 +192,29 @@ def test_pass_grid_rejects_an_empty_search_and_a_mark_off_the_grid():
         plots.plot_pass_grid([])
     with pytest.raises(ValueError, match="not a setting"):
         plots.plot_pass_grid(_grid_results(), marks={"x": (3, 10)})
+
+
+def test_training_needed_draws_runs_medians_and_budget():
+    needed = [[100, 300, 200], [400, None, 600]]
+    fig = plots.plot_training_needed([5, 10], needed, budget=1000)
+    (ax,) = fig.axes
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    np.testing.assert_allclose(dots[0].get_offsets()[:, 1], [100, 300, 200])
+    np.testing.assert_allclose(dots[1].get_offsets()[:, 1], [400, 600])
+    x = dots[0].get_offsets()[:, 0]
+    assert np.all(np.abs(x - 5) < 1) and len(set(x)) == 3  # side by side
+    median, budget = ax.get_lines()
+    np.testing.assert_allclose(median.get_ydata(), [200, 500])
+    np.testing.assert_allclose(budget.get_ydata(), [1000, 1000])
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["one run", "median", "budget"]
+    assert ax.get_ylim()[0] == 0
+
+
+def test_training_needed_leaves_a_gap_where_no_run_got_there():
+    fig = plots.plot_training_needed([5, 10], [[100], [None, None]])
+    (ax,) = fig.axes
+    assert np.isnan(ax.get_lines()[0].get_ydata()[1])
+    assert len(ax.get_lines()) == 1  # no budget line
+    with pytest.raises(ValueError, match="same length"):
+        plots.plot_training_needed([5, 10], [[100]])

@@ -450,6 +450,58 @@ def plot_frontier(
     return fig
 
 
+def plot_training_needed(
+    lengths,
+    needed,
+    budget=None,
+    ax=None,
+    xlabel="sequence length",
+    ylabel="training sequences to reach the target",
+    title=None,
+):
+    """How much training each run needed, against problem size.
+
+    ``needed`` holds one list per length: the training each run of that
+    length needed (``None`` or NaN for a run that never got there). Every run
+    is a dot (side by side, so equal values stay visible), the median of the
+    runs that got there a line; ``budget``, if given, is drawn as a dashed
+    line (a number, or one per length). Draws into ``ax`` if given. Returns
+    the Figure.
+    """
+    lengths = np.asarray(lengths, dtype=float)
+    if lengths.size == 0 or len(needed) != lengths.size:
+        raise ValueError("lengths and needed must be non-empty and the same length")
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.5, 4.0))
+    gap = np.min(np.diff(np.sort(lengths))) if lengths.size > 1 else 1.0
+    medians = []
+    for n, runs in zip(lengths, needed, strict=True):
+        v = np.array([np.nan if r is None else r for r in runs], dtype=float)
+        hit = v[np.isfinite(v)]
+        spread = 0.12 * gap if hit.size > 1 else 0.0  # side by side, not on top
+        ax.scatter(
+            n + np.linspace(-spread, spread, hit.size),
+            hit,
+            color=OKABE_ITO["sky_blue"],
+            edgecolor=OKABE_ITO["blue"],
+            s=28,
+            zorder=3,
+            label="one run" if not medians else None,
+        )
+        medians.append(np.median(hit) if hit.size else np.nan)
+    ax.plot(lengths, medians, "s-", color=OKABE_ITO["blue"], lw=2, label="median")
+    if budget is not None:
+        budget = np.broadcast_to(np.asarray(budget, dtype=float), lengths.shape)
+        ax.plot(lengths, budget, "--", color=OKABE_ITO["vermillion"], label="budget")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or f"{ylabel} against {xlabel}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 # --- Lesson chapters 4-7: the learning curve, where errors land, predictions ---
 
 
