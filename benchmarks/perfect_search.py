@@ -200,7 +200,7 @@ def main(argv=None):
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
         },
-        "closest_call": closest_call(**{"n_test": 100, "seed": 2}),
+        "closest_call": closest_call(),
         "search_seconds": round(time.perf_counter() - start, 1),
         "smallest": None
         if smallest is None

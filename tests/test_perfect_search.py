@@ -2,16 +2,13 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+
+from _scripts import ROOT, run_quick
 
 import numpy as np
 import pytest
 from bilstm.data import get_sequences
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "perfect_search.py"
 _spec = importlib.util.spec_from_file_location("perfect_search", SCRIPT)
 search = importlib.util.module_from_spec(_spec)
@@ -68,16 +65,7 @@ def test_bad_arguments_are_argparse_errors(argv, message, capsys):
 
 
 def test_quick_run_writes_json_and_markdown(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_quick(SCRIPT, tmp_path)
     report = json.loads((tmp_path / "perfect_search.json").read_text())
     assert report["settings"]["quick"] is True
     assert report["closest_call"] == pytest.approx(search.closest_call())

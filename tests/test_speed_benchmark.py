@@ -6,13 +6,10 @@ nothing is asserted about them, only the shape of what the script writes.
 
 import json
 import math
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _scripts import ROOT, run_quick
+
 SCRIPT = ROOT / "benchmarks" / "speed.py"
 
 
@@ -21,16 +18,7 @@ def _finite_fraction(x):
 
 
 def test_speed_quick_run_writes_json_and_markdown(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_quick(SCRIPT, tmp_path)
     assert "Speed ratio (plain fit / cached train):" in proc.stdout
 
     results = json.loads((tmp_path / "speed.json").read_text())

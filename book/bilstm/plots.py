@@ -502,6 +502,75 @@ def plot_training_needed(
     return fig
 
 
+def plot_pass_grid(results, marks=None, ax=None, title=None):
+    """Which settings of a search passed: a grid of memory cells by batch size.
+
+    ``results`` is a list of dicts with ``cells``, ``batch_size``, ``reached``
+    (runs that reached the target), ``tried`` (runs made), ``passed`` and
+    ``median_seconds``. Passing settings are filled green, the others grey;
+    every square shows "reached of tried" and the median training time.
+    ``marks`` maps a label to a ``(cells, batch_size)`` to outline and name,
+    for example the winners of the search. Returns the Figure.
+    """
+    if not results:
+        raise ValueError("results must hold at least one setting")
+    cells = sorted({r["cells"] for r in results})
+    batches = sorted({r["batch_size"] for r in results})
+    fig, ax = (
+        (ax.figure, ax)
+        if ax is not None
+        else plt.subplots(figsize=(1.3 * len(batches) + 2.2, 0.62 * len(cells) + 1.6))
+    )
+    for r in results:
+        x, y = batches.index(r["batch_size"]), cells.index(r["cells"])
+        color = OKABE_ITO["bluish_green"] if r["passed"] else "#DDDDDD"
+        ax.add_patch(
+            plt.Rectangle(
+                (x - 0.46, y - 0.44), 0.92, 0.88, facecolor=color, alpha=0.55, lw=0
+            )
+        )
+        ax.text(
+            x,
+            y,
+            f"{r['reached']} of {r['tried']}\n{r['median_seconds']:.1f} s",
+            ha="center",
+            va="center",
+            fontsize=8.5,
+        )
+    for i, (label, (c, b)) in enumerate((marks or {}).items()):
+        if c not in cells or b not in batches:
+            raise ValueError(f"mark {label!r} is not a setting of the grid: {(c, b)}")
+        x, y = batches.index(b), cells.index(c)
+        color = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], "black"][i % 3]
+        ax.add_patch(
+            plt.Rectangle(
+                (x - 0.46, y - 0.44), 0.92, 0.88, fill=False, edgecolor=color, lw=2.5
+            )
+        )
+        ax.annotate(
+            label,
+            (x + 0.46, y + 0.44),
+            xytext=(3, 3),
+            textcoords="offset points",
+            color=color,
+            fontsize=9,
+            fontweight="bold",
+            ha="right",
+            va="bottom",
+        )
+    ax.set_xticks(range(len(batches)), [str(b) for b in batches])
+    ax.set_yticks(range(len(cells)), [str(c) for c in cells])
+    ax.set_xlim(-0.5, len(batches) - 0.5)
+    ax.set_ylim(-0.5, len(cells) - 0.5 + 0.35)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("memory cells per direction")
+    ax.set_title(title or "Runs that reached the target, and median training time")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
 # --- Lesson chapters 4-7: the learning curve, where errors land, predictions ---
 
 
@@ -927,74 +996,5 @@ def plot_step_accuracy(per_step, reference=None, ax=None, title=None):
     ax.set_title(title or "Where the errors are: accuracy per time step")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="lower left")
-    fig.tight_layout()
-    return fig
-
-
-def plot_pass_grid(results, marks=None, ax=None, title=None):
-    """Which settings of a search passed: a grid of memory cells by batch size.
-
-    ``results`` is a list of dicts with ``cells``, ``batch_size``, ``reached``
-    (runs that reached the target), ``tried`` (runs made), ``passed`` and
-    ``median_seconds``. Passing settings are filled green, the others grey;
-    every square shows "reached of tried" and the median training time.
-    ``marks`` maps a label to a ``(cells, batch_size)`` to outline and name,
-    for example the winners of the search. Returns the Figure.
-    """
-    if not results:
-        raise ValueError("results must hold at least one setting")
-    cells = sorted({r["cells"] for r in results})
-    batches = sorted({r["batch_size"] for r in results})
-    fig, ax = (
-        (ax.figure, ax)
-        if ax is not None
-        else plt.subplots(figsize=(1.3 * len(batches) + 2.2, 0.62 * len(cells) + 1.6))
-    )
-    for r in results:
-        x, y = batches.index(r["batch_size"]), cells.index(r["cells"])
-        color = OKABE_ITO["bluish_green"] if r["passed"] else "#DDDDDD"
-        ax.add_patch(
-            plt.Rectangle(
-                (x - 0.46, y - 0.44), 0.92, 0.88, facecolor=color, alpha=0.55, lw=0
-            )
-        )
-        ax.text(
-            x,
-            y,
-            f"{r['reached']} of {r['tried']}\n{r['median_seconds']:.1f} s",
-            ha="center",
-            va="center",
-            fontsize=8.5,
-        )
-    for i, (label, (c, b)) in enumerate((marks or {}).items()):
-        if c not in cells or b not in batches:
-            raise ValueError(f"mark {label!r} is not a setting of the grid: {(c, b)}")
-        x, y = batches.index(b), cells.index(c)
-        color = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], "black"][i % 3]
-        ax.add_patch(
-            plt.Rectangle(
-                (x - 0.46, y - 0.44), 0.92, 0.88, fill=False, edgecolor=color, lw=2.5
-            )
-        )
-        ax.annotate(
-            label,
-            (x + 0.46, y + 0.44),
-            xytext=(3, 3),
-            textcoords="offset points",
-            color=color,
-            fontsize=9,
-            fontweight="bold",
-            ha="right",
-            va="bottom",
-        )
-    ax.set_xticks(range(len(batches)), [str(b) for b in batches])
-    ax.set_yticks(range(len(cells)), [str(c) for c in cells])
-    ax.set_xlim(-0.5, len(batches) - 0.5)
-    ax.set_ylim(-0.5, len(cells) - 0.5 + 0.35)
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("memory cells per direction")
-    ax.set_title(title or "Runs that reached the target, and median training time")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
