@@ -1,0 +1,68 @@
+"""The committed notebooks are executed, complete, and what the code produces.
+
+The book is rendered from the outputs saved in its notebooks, so each must be
+fully executed, every widget it displays must have saved state (else the HTML
+shows a blank box), and nothing it was executed from may have changed since:
+its code cells, the package files it used, the benchmark results it read.
+``python tools/execute.py --stale`` mends what these tests find.
+"""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import nbstate  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_come_from_its_current_code(path):
+    assert nbstate.problems(path) == [], "run: python tools/execute.py " + str(
+        path.relative_to(ROOT)
+    )
+
+
+def _notebook():
+    return json.loads(NOTEBOOKS[0].read_text())
+
+
+def test_an_unexecuted_cell_is_found():
+    nb = _notebook()
+    cell = next(c for c in nbstate.code_cells(nb) if "".join(c["source"]).strip())
+    cell["execution_count"] = None
+    assert nbstate.unexecuted_cells(nb) != []
+
+
+def test_a_widget_view_without_state_is_found():
+    nb = _notebook()
+    view = {"model_id": "no-such-model", "version_major": 2, "version_minor": 0}
+    nbstate.code_cells(nb)[0].setdefault("outputs", []).append(
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {nbstate.WIDGET_VIEW: view},
+        }
+    )
+    assert nbstate.widget_views_without_state(nb) == ["no-such-model"]
+
+
+def test_a_code_change_or_a_package_change_is_found(tmp_path):
+    nb = _notebook()
+    recorded = nb["metadata"][nbstate.KEY]
+    assert recorded["code"] == nbstate.code_digest(nb)
+    changed = copy.deepcopy(nb)
+    nbstate.code_cells(changed)[0]["source"] += ["\n# edited"]
+    assert nbstate.code_digest(changed) != recorded["code"]
+
+    changed = copy.deepcopy(nb)
+    name = next(iter(recorded["sources"]))
+    changed["metadata"][nbstate.KEY]["sources"][name] = "0" * 64
+    path = tmp_path / "edited.ipynb"
+    path.write_text(json.dumps(changed))
+    assert nbstate.problems(path) == [f"{name} changed since it was executed"]

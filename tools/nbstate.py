@@ -1,0 +1,121 @@
+"""What a committed notebook was executed from, and whether that still holds.
+
+The book is built from the outputs committed in its notebooks (the build
+executes nothing), so those outputs must be what the current code produces.
+``tools/execute.py`` re-executes notebooks and records, in each notebook's
+metadata under ``bilstm``, a fingerprint of what produced its outputs:
+
+- ``code``: a SHA-256 of the notebook's code cells, in order;
+- ``sources``: a SHA-256 of every file of the ``bilstm`` package the kernel had
+  loaded when the notebook finished (every file of the package for a notebook
+  that runs the command line in a subprocess), and of every file under
+  ``benchmarks/results/`` that the code names.
+
+:func:`problems` compares a notebook with its fingerprint and with its saved
+widget state; ``tests/test_notebooks_executed.py`` calls it for every chapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "book" / "bilstm"
+RESULTS = ROOT / "benchmarks" / "results"
+KEY = "bilstm"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# Code that runs ``python -m bilstm`` in a subprocess depends on the package
+# files that process loads, which the kernel never sees: count all of them.
+RUNS_COMMAND = ('"-m", "bilstm"', "'-m', 'bilstm'")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return src if isinstance(src, str) else "".join(src)
+
+
+def code_digest(nb: dict) -> str:
+    """A SHA-256 of the notebook's code cells (their text, in order)."""
+    joined = "\n\x00\n".join(_source(c) for c in code_cells(nb))
+    return _sha(joined.encode())
+
+
+def relative(path: Path) -> str:
+    return path.resolve().relative_to(ROOT).as_posix()
+
+
+def source_files(nb: dict, loaded: list[str]) -> list[Path]:
+    """The files whose contents a notebook's outputs depend on.
+
+    ``loaded`` lists the package files the kernel had imported at the end.
+    """
+    code = "\n".join(_source(c) for c in code_cells(nb))
+    files = {Path(p).resolve() for p in loaded}
+    if any(marker in code for marker in RUNS_COMMAND):
+        files |= {p.resolve() for p in PACKAGE.glob("*.py")}
+    if RESULTS.is_dir():
+        files |= {p.resolve() for p in RESULTS.iterdir() if p.name in code}
+    return sorted(f for f in files if f.is_file())
+
+
+def fingerprint(nb: dict, files: list[Path]) -> dict:
+    return {
+        "code": code_digest(nb),
+        "sources": {relative(f): _sha(f.read_bytes()) for f in files},
+    }
+
+
+def unexecuted_cells(nb: dict) -> list[int]:
+    """Indices (among code cells) of non-empty code cells that never ran."""
+    return [
+        i
+        for i, c in enumerate(code_cells(nb))
+        if _source(c).strip() and c.get("execution_count") is None
+    ]
+
+
+def widget_views_without_state(nb: dict) -> list[str]:
+    """Model ids that an output displays but the saved widget state lacks."""
+    state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    missing = []
+    for cell in code_cells(nb):
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            if view is not None and view["model_id"] not in state:
+                missing.append(view["model_id"])
+    return missing
+
+
+def problems(path: Path) -> list[str]:
+    """Everything that says the committed outputs are not the code's; [] if none."""
+    nb = json.loads(Path(path).read_text())
+    found = []
+    cells = unexecuted_cells(nb)
+    if cells:
+        found.append(f"code cells {cells} have not been executed")
+    views = widget_views_without_state(nb)
+    if views:
+        found.append(f"{len(views)} widget views have no saved state (blank in HTML)")
+    recorded = nb["metadata"].get(KEY)
+    if not recorded:
+        return found + ["no execution fingerprint: run tools/execute.py on it"]
+    if recorded["code"] != code_digest(nb):
+        found.append("its code cells changed since it was executed")
+    for name, digest in recorded["sources"].items():
+        file = ROOT / name
+        if not file.is_file():
+            found.append(f"{name} (used when it was executed) no longer exists")
+        elif _sha(file.read_bytes()) != digest:
+            found.append(f"{name} changed since it was executed")
+    return found
