@@ -17,12 +17,14 @@ is stopped part-way keeps what it had learned.
 
 from __future__ import annotations
 
-from . import _env  # noqa: F401
+from . import _env
 
 import copy
 import json
+import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -100,8 +102,7 @@ class _Program:
         worker.optimizer.build(worker.trainable_variables)
         self.worker = worker
 
-        @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
-        def run(x, y, w, n):
+        def loop(x, y, w, n):
             def body(i):
                 worker.train_step((x[i], y[i], w[i]))
                 return (i + 1,)
@@ -109,7 +110,33 @@ class _Program:
             tf.while_loop(lambda i: i < n, body, (tf.constant(0),))
             return worker.get_metrics_result()
 
-        self.run = run
+        self._loop = loop
+        self.jit = not _XLA_CACHE_BROKEN
+        self._compile()
+
+    def _compile(self):
+        self._run = tf.function(
+            self._loop, jit_compile=self.jit, reduce_retracing=True, autograph=False
+        )
+
+    def run(self, x, y, w, n):
+        """Run ``n`` training steps on the staged batches; return the metrics.
+
+        The XLA program is compiled (or loaded from the persistent cache, see
+        ``bilstm._env``) on the first call. If writing the cache fails (a full
+        disk, a folder that went away), the error comes before any step runs:
+        training then carries on, for the rest of the process, without XLA.
+        """
+        try:
+            return self._run(x, y, w, n)
+        except tf.errors.OpError as error:
+            folder = _xla_cache_folder()
+            if not (self.jit and folder and folder in str(error)):
+                raise
+            _give_up_xla_cache(folder, error)
+            self.jit = False
+            self._compile()
+            return self._run(x, y, w, n)
 
     def load(self, model):
         self.worker.set_weights(model.get_weights())
@@ -124,6 +151,30 @@ class _Program:
             model.optimizer.variables, self.worker.optimizer.variables
         ):
             target.assign(source)
+
+
+_XLA_CACHE_BROKEN = False
+
+
+def _xla_cache_folder() -> str | None:
+    for flag in os.environ.get("TF_XLA_FLAGS", "").split():
+        if flag.startswith(_env.CACHE_FLAG + "="):
+            return flag.split("=", 1)[1] or None
+    return None
+
+
+def _give_up_xla_cache(folder, error):
+    global _XLA_CACHE_BROKEN
+    if not _XLA_CACHE_BROKEN:
+        warnings.warn(
+            f"could not use the compiled-program cache in {folder} "
+            f"({error.message.strip()[:200]}); training goes on without XLA, "
+            "more slowly. Free disk space there, or set BILSTM_XLA_CACHE=off "
+            "or to another folder before starting Python.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    _XLA_CACHE_BROKEN = True
 
 
 _PROGRAMS: OrderedDict = OrderedDict()
