@@ -8,6 +8,7 @@ compiles happen.
 import time
 
 import pytest
+from bilstm.training import STEPS_PER_EXECUTION
 
 import bilstm  # noqa: F401  (quiet TensorFlow first)
 from bilstm import widgets
@@ -210,8 +211,16 @@ def test_chunks_are_short_and_fixed_per_shape():
     assert widgets.chunk_steps(10, 10, 50) == widgets.chunk_steps(10, 10, 50)
     for batch, length, cells in [(10, 10, 50), (1000, 100, 256), (1, 2, 1)]:
         steps = widgets.chunk_steps(batch, length, cells)
-        assert 1 <= steps <= 128
+        assert 1 <= steps <= STEPS_PER_EXECUTION
         assert steps * widgets.step_seconds(batch, length, cells) < 1.0 or steps == 1
+
+
+def test_the_lesson_shape_runs_the_chapters_compiled_program():
+    # train()'s default chunk is the chapters'; the panel's default run uses it
+    # too, so it needs no compile of its own after a chapter has trained.
+    d = widgets.DEFAULTS
+    shape = (d["batch_size"], d["sequence_length"], d["cells"], d["direction"])
+    assert widgets.chunk_steps(*shape) == STEPS_PER_EXECUTION
 
 
 def test_panel_plots_draw_without_pyplot():

@@ -115,15 +115,21 @@ def step_seconds(batch_size, sequence_length, cells, direction="bidirectional"):
 
 
 def chunk_steps(batch_size, sequence_length, cells, direction="bidirectional"):
-    """Batches per compiled chunk for this shape: a power of two up to 128.
+    """Batches per compiled chunk for this shape.
 
-    Short enough that Stop is felt well within a second (the guess of
-    :func:`step_seconds` is tripled for safety), and a pure function of the
-    shape, so a shape that was compiled once is never compiled again.
+    The chapters' chunk, ``training.STEPS_PER_EXECUTION``, when a chunk of it
+    takes under ``_CHUNK_SECONDS`` by the guess of :func:`step_seconds` (the
+    lesson's shape: about 0.2 s): the panel then runs the very program the
+    chapters compiled, from memory or from the persistent XLA cache. For
+    slower shapes, the largest power of two that does, so Stop is always felt
+    well within a second. A pure function of the shape, so a shape that was
+    compiled once is never compiled again.
     """
-    per_step = 3 * step_seconds(batch_size, sequence_length, cells, direction)
+    per_step = step_seconds(batch_size, sequence_length, cells, direction)
+    if STEPS_PER_EXECUTION * per_step <= _CHUNK_SECONDS:
+        return STEPS_PER_EXECUTION
     steps = max(1, int(_CHUNK_SECONDS / per_step))
-    return min(STEPS_PER_EXECUTION, 1 << (steps.bit_length() - 1), 128)
+    return 1 << (steps.bit_length() - 1)
 
 
 def compile_seconds(sequence_length):
