@@ -94,7 +94,8 @@ LABELS = {
 }
 
 _CHUNK_SECONDS = 0.3  # aim: a chunk of batches, hence Stop, takes under 0.3 s
-_REDRAW_SECONDS = 0.5  # the ticker's period; the curve redraws at least every second
+_REDRAW_SECONDS = 0.5  # the ticker's period (progress text)
+_CURVE_SECONDS = 1.5  # the curve redraws at most this often (drawing costs ~0.1 s)
 # Each new shape gets its own compiled loop; TensorFlow would warn about
 # "retracing" after a few of them. That is expected here, so keep it quiet.
 tf.get_logger().setLevel("ERROR")
@@ -107,11 +108,13 @@ def step_seconds(batch_size, sequence_length, cells, direction="bidirectional"):
 
     An LSTM step is sequential in time; each time step costs a fixed overhead
     plus work proportional to batch x cells x (cells + 2) per direction.
-    Measured here: about 1.3 ms for the lesson's batch of 10 sequences of 10.
+    Fitted to steps timed here (one TensorFlow thread per operation, see
+    ``bilstm._env``): about 0.65 ms for the lesson's batch of 10 sequences of
+    10 steps, 1.4 ms at 20 steps or batches of 32, 2.8 ms with 128 cells.
     """
     readers = 2 if direction == "bidirectional" else 1
     work = batch_size * 4 * cells * (cells + 2)
-    return 2e-4 + sequence_length * readers * (1.5e-5 + 3e-10 * work)
+    return 1e-4 + sequence_length * readers * (1e-5 + 1.7e-10 * work)
 
 
 def chunk_steps(batch_size, sequence_length, cells, direction="bidirectional"):
@@ -133,8 +136,13 @@ def chunk_steps(batch_size, sequence_length, cells, direction="bidirectional"):
 
 
 def compile_seconds(sequence_length):
-    """A rough guess of the time to trace and compile a new shape (seconds)."""
-    return 6.0 + 0.1 * sequence_length
+    """A rough guess of the time to trace and compile a new shape (seconds).
+
+    Measured here with an empty compiled-program cache: about 3 s at 10 steps,
+    4.5 s at 20, 7 s at 40. A program found in the persistent cache (see
+    ``bilstm._env``) takes about a second instead.
+    """
+    return 1.6 + 0.14 * sequence_length
 
 
 def estimate_seconds(settings, compiled=False, per_step=None):
@@ -182,6 +190,7 @@ class _PanelCallback(CurveRecorder):
         super().on_train_batch_end(batch, logs)
         if self.live["first"] is None:
             self.live["first"] = (time.perf_counter(), batch + 1)
+            self.live["wake"].set()  # draw the first point now, not at the next tick
         if self.stop_event.is_set():
             self.model.stop_training = True
 
@@ -416,7 +425,10 @@ class TrainingPanel:
         text = f"Estimated time: about {_fmt_seconds(seconds)}"
         if key not in _MEASURED:
             compiling = compile_seconds(s["sequence_length"])
-            text += f" (including about {compiling:.0f} s to compile this new shape)"
+            text += (
+                f" (including up to {compiling:.0f} s to compile this new shape,"
+                " less if it was compiled before)"
+            )
         if seconds > 60:
             text = f"<b style='color:{plots.OKABE_ITO['vermillion']}'>{text}: long</b>"
         self.estimate.value = text
@@ -494,6 +506,7 @@ class TrainingPanel:
             "last_draw": 0.0,
             "run": run,
             "ticker_stop": threading.Event(),
+            "wake": threading.Event(),
         }
         self._live = live
         self.progress.value = 0.0
@@ -530,10 +543,12 @@ class TrainingPanel:
             scores = evaluate_fresh(model, self.eval_sequences, rng=s["seed"] + 1)
         except Exception as err:  # report it in the panel and keep the panel usable
             live["ticker_stop"].set()
+            live["wake"].set()
             ticker.join()
             self._fail(run, err)
             return
         live["ticker_stop"].set()
+        live["wake"].set()
         ticker.join()
         key = _shape_key(s)
         if live["first"] is not None and result.steps > live["first"][1]:
@@ -545,13 +560,17 @@ class TrainingPanel:
 
     def _tick(self, live):
         """Every half second: progress text; the curve when it has new points."""
-        while not live["ticker_stop"].wait(_REDRAW_SECONDS):
+        while True:
+            live["wake"].wait(_REDRAW_SECONDS)
+            live["wake"].clear()
+            if live["ticker_stop"].is_set():
+                break
             try:
                 self._show_progress(live)
                 now = time.perf_counter()
                 if (
                     len(live["rows"]) != live["drawn"]
-                    and now - live["last_draw"] >= 0.9
+                    and now - live["last_draw"] >= _CURVE_SECONDS
                 ):
                     self._draw_curve(live["rows"], live["total"], live["run"])
                     live["last_draw"] = time.perf_counter()
