@@ -24,6 +24,20 @@ wall-clock seconds of the training call, including the checks)::
     python benchmarks/perfect_search.py           # the full grid, ~15 minutes
     python benchmarks/perfect_search.py --quick   # a tiny smoke run
 
+**In parallel** (``--jobs N``, or ``--scheduler ADDRESS`` for a Dask cluster):
+settings still go one after another, and what runs in parallel is the seeds
+of one setting, in waves of N (``run_experiment(..., n_jobs=N)``). The rule
+above is then applied to each wave's runs in seed order, exactly as if they
+had run one at a time: runs after the point where the setting was dropped are
+thrown away (at most N - 1 wasted runs per dropped setting). So every
+reached/tried count, sequence count and accuracy is the same as with
+``--jobs 1``. The seconds are not: each run is timed while others share the
+machine, so compare timings (and the *fastest* setting, picked on them) only
+between searches with the same ``--jobs``; the committed results are serial.
+``--scheduler`` connects to a running Dask scheduler and sends the runs to its
+workers (through joblib's ``dask`` backend; ``--jobs`` then defaults to -1,
+every worker).
+
 Results go to ``benchmarks/results/perfect_search.json`` and ``.md``.
 """
 
@@ -39,6 +53,7 @@ import sys
 import time
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 from bilstm.data import get_sequences, limit_for
@@ -74,33 +89,50 @@ def setting_for(cells, batch_size, args):
     }
 
 
+def wave_size(jobs):
+    """How many seeds run at once: ``jobs``, with -1 the cores (or Dask workers)."""
+    return 1 if jobs == 1 else max(1, joblib.effective_n_jobs(jobs))
+
+
 def try_setting(setting, args):
-    """Run the seeds of one setting until it passes or cannot pass."""
+    """Run the seeds of one setting until it passes or cannot pass.
+
+    With ``args.jobs`` other than 1 the seeds run in parallel waves; runs of a
+    wave after the one that dropped the setting are discarded, so the result
+    is the one of seeds run one at a time.
+    """
     every = max(1, round(args.check_every / setting["batch_size"]))
-    runs = []
-    for seed in args.seeds:
-        (row,) = run_experiment(
+    jobs = getattr(args, "jobs", 1)
+    size = wave_size(jobs)
+    runs, dropped = [], False
+    pending = list(args.seeds)
+    while pending and not dropped:
+        wave, pending = pending[:size], pending[size:]
+        rows = run_experiment(
             [setting],
-            [seed],
+            wave,
             track_test=True,
             keep_models=True,
             steps_per_execution=every,
+            n_jobs=jobs,
         )
-        big = evaluate_fresh(row["model"], BIG_TEST["n"], rng=BIG_TEST["rng"])
-        runs.append(
-            {
-                "seed": seed,
-                "reached": row["sequences_to_target"] is not None,
-                "sequences": row["train_sequences"],
-                "steps": row["train_steps"],
-                "seconds": round(row["train_seconds"], 3),
-                "test_accuracy": row["test_accuracy"],
-                "big_accuracy": big["accuracy"],
-                "big_sequence_accuracy": big["sequence_accuracy"],
-            }
-        )
-        if sum(not r["reached"] for r in runs) > len(args.seeds) - args.need:
-            break
+        for row in rows:
+            big = evaluate_fresh(row["model"], BIG_TEST["n"], rng=BIG_TEST["rng"])
+            runs.append(
+                {
+                    "seed": row["seed"],
+                    "reached": row["sequences_to_target"] is not None,
+                    "sequences": row["train_sequences"],
+                    "steps": row["train_steps"],
+                    "seconds": round(row["train_seconds"], 3),
+                    "test_accuracy": row["test_accuracy"],
+                    "big_accuracy": big["accuracy"],
+                    "big_sequence_accuracy": big["sequence_accuracy"],
+                }
+            )
+            if sum(not r["reached"] for r in runs) > len(args.seeds) - args.need:
+                dropped = True  # the serial rule stops here: drop the rest
+                break
     passed = sum(r["reached"] for r in runs) >= args.need
     return {
         "cells": setting["cells"],
@@ -153,7 +185,27 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=0.02)
     parser.add_argument("--check-every", type=int, default=2_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train N seeds of a setting at once, in worker processes (-1: one "
+        "per core, or every Dask worker); settings still go one after another, "
+        "and the early drop gives the same results as --jobs 1 (default 1, or -1 "
+        "with --scheduler); timings are then measured on a shared machine",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the seeds on a Dask cluster: connect a distributed.Client to "
+        "this scheduler (e.g. tcp://10.0.0.5:8786) and use joblib's dask backend",
+    )
     args = parser.parse_args(argv)
+    if args.jobs is None:
+        args.jobs = -1 if args.scheduler else 1
+    if args.jobs < 1 and args.jobs != -1:
+        parser.error("--jobs must be a whole number >= 1, or -1 for all cores")
     for name in ("budget", "check_every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -170,6 +222,19 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.scheduler is None:
+        return search(args)
+    from distributed import Client
+
+    try:
+        client = Client(args.scheduler, timeout="30s")
+    except (OSError, TimeoutError) as error:
+        sys.exit(f"cannot reach the Dask scheduler at {args.scheduler}: {error}")
+    with client, joblib.parallel_config(backend="dask"):
+        return search(args)
+
+
+def search(args):
     start = time.perf_counter()
     results = []
     for batch_size in args.batches:
@@ -194,6 +259,8 @@ def main(argv=None):
             "test": LESSON_TEST,
             "big_test": BIG_TEST,
             "quick": args.quick,
+            "jobs": args.jobs,
+            "dask": args.scheduler is not None,
         },
         "environment": {
             "python": platform.python_version(),

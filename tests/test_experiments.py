@@ -4,6 +4,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import random
+import threading
+
+import joblib
 import keras
 import numpy as np
 import pytest
@@ -186,6 +190,164 @@ def test_custom_build():
 def test_bad_input_raises(settings, seeds):
     with pytest.raises(ValueError):
         run_experiment(settings, seeds)
+
+
+# --- n_jobs: the same rows from worker processes, or from a Dask cluster ----------
+
+SMALL = {"n_timesteps": 5, "n_train": 200, "batch_size": 10, "n_test": 20}
+PARALLEL_SETTINGS = [
+    {**SMALL, "name": "2 cells", "cells": 2},
+    {**SMALL, "name": "4 cells, forward", "cells": 4, "direction": "forward"},
+    {**SMALL, "name": "3 cells, cosine", "cells": 3, "schedule": "cosine"},
+    {**SMALL, "name": "3 cells, target", "cells": 3, "target": 0.6},
+]
+PARALLEL_SEEDS = [0, 1]
+PARALLEL_KW = {"track_test": True, "steps_per_execution": 5}
+
+
+def _differences(a, b):
+    """Fields of two rows that are not identical (train_seconds is a wall time)."""
+    assert a.keys() - {"model"} == b.keys() - {"model"}
+    out = []
+    for key in a.keys() - {"train_seconds", "model"}:
+        x, y = a[key], b[key]
+        if isinstance(x, np.ndarray):
+            if not (x.dtype == y.dtype and np.array_equal(x, y)):
+                out.append(key)
+        elif x != y:
+            out.append(key)
+    return sorted(out)
+
+
+def _assert_same_rows(serial, parallel):
+    assert [(r["name"], r["seed"]) for r in parallel] == [
+        (r["name"], r["seed"]) for r in serial
+    ]
+    for a, b in zip(serial, parallel, strict=True):
+        assert _differences(a, b) == [], (a["name"], a["seed"])
+
+
+@pytest.fixture(scope="module")
+def serial_rows():
+    # This process has trained other models before (and keeps their compiled
+    # programs); the workers start fresh. The rows must not care.
+    return run_experiment(PARALLEL_SETTINGS, PARALLEL_SEEDS, **PARALLEL_KW)
+
+
+def test_n_jobs_2_gives_the_serial_rows(serial_rows):
+    seen = []
+    rows = run_experiment(
+        PARALLEL_SETTINGS,
+        PARALLEL_SEEDS,
+        n_jobs=2,
+        progress=lambda row: seen.append((row["name"], row["seed"])),
+        **PARALLEL_KW,
+    )
+    _assert_same_rows(serial_rows, rows)
+    assert seen == [(r["name"], r["seed"]) for r in rows]  # in order
+    assert rows[-1]["sequences_to_target"] is not None
+    assert all("model" not in r and "_model" not in r for r in rows)
+
+
+def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
+    def build(setting):  # defined here, as a notebook would: sent by value
+        inputs = keras.Input((setting["n_timesteps"], 1))
+        x = keras.layers.SimpleRNN(setting["cells"], return_sequences=True)(inputs)
+        outputs = keras.layers.Dense(1, activation="sigmoid")(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(
+            loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"]
+        )
+        return model
+
+    settings = [PARALLEL_SETTINGS[0], {**SMALL, "name": "rnn", "cells": 2}]
+    settings[1]["build"] = build
+    serial = run_experiment(settings, [0, 1], keep_models=True, **PARALLEL_KW)
+    rows = run_experiment(settings, [0, 1], keep_models=True, n_jobs=2, **PARALLEL_KW)
+    _assert_same_rows(serial, rows)
+    _assert_same_rows(serial_rows[:2], rows[:2])
+    for a, b in zip(serial, rows, strict=True):
+        # the model comes back trained: same weights, same optimizer state
+        for x, y in zip(a["model"].get_weights(), b["model"].get_weights()):
+            np.testing.assert_array_equal(x, y)
+        assert int(b["model"].optimizer.iterations) == b["train_steps"]
+        X_test, y_test = _test_set(b)
+        assert evaluate(b["model"], X_test, y_test)["accuracy"] == b["test_accuracy"]
+    assert rows[2]["params"] == (1 + 2 + 1) * 2 + 3
+
+
+def test_dask_cluster_gives_the_serial_rows(serial_rows):
+    distributed = pytest.importorskip("distributed")
+    settings = [PARALLEL_SETTINGS[0], PARALLEL_SETTINGS[-1]]  # plain, and a target
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        # n_jobs=-1: every worker of the cluster
+        rows = run_experiment(settings, PARALLEL_SEEDS, n_jobs=-1, **PARALLEL_KW)
+    _assert_same_rows(serial_rows[:2] + serial_rows[-2:], rows)
+
+
+def test_other_threads_drawing_random_numbers_change_nothing(serial_rows):
+    # A Dask worker's own threads draw from Python's global random generator
+    # while a run builds its model; Keras's default seeds must not see that.
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        rows = run_experiment(PARALLEL_SETTINGS[:2], PARALLEL_SEEDS, **PARALLEL_KW)
+    finally:
+        stop.set()
+        thread.join()
+    _assert_same_rows(serial_rows[:4], rows)
+
+
+def test_a_model_keras_cannot_rebuild_is_a_clear_error():
+    class Twice(keras.layers.Layer):  # not registered: Keras cannot rebuild it
+        def call(self, x):
+            return 2 * x
+
+    def build(setting):
+        inputs = keras.Input((setting["n_timesteps"], 1))
+        x = keras.layers.SimpleRNN(2, return_sequences=True)(Twice()(inputs))
+        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+        model.compile(loss="binary_crossentropy", optimizer="adam")
+        return model
+
+    setting = {**SMALL, "name": "twice", "build": build}
+    with pytest.raises(ValueError, match="keep_models=True with n_jobs=1"):
+        run_experiment([setting], [0], keep_models=True, n_jobs=2)
+    (row,) = run_experiment([setting], [0], n_jobs=2)  # without the model: fine
+    assert row["params"] == (1 + 2 + 1) * 2 + 3
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, 2.0, True, "2", None])
+def test_bad_n_jobs_raises(n_jobs):
+    with pytest.raises(ValueError, match=r"n_jobs must be a whole number >= 1.*-1"):
+        run_experiment([TINY], [0], n_jobs=n_jobs)
+
+
+def test_unpicklable_build_is_a_clear_error():
+    lock = threading.Lock()
+
+    def build(setting):
+        with lock:
+            raise AssertionError("never called")
+
+    with pytest.raises(ValueError, match="cannot be sent to worker processes"):
+        run_experiment([{**TINY, "build": build}], [0, 1], n_jobs=2)
 
 
 def test_target_needs_tracking():

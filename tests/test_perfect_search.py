@@ -1,5 +1,6 @@
 """benchmarks/perfect_search.py: its rules, and a smoke run of the whole script."""
 
+import argparse
 import importlib.util
 import json
 
@@ -55,6 +56,10 @@ def test_lesson_test_is_the_books_lesson_test():
         (["--budget", "0"], "--budget must be >= 1"),
         (["--cells", "0"], "--cells and --batches"),
         (["--learning-rate", "2"], "--learning-rate"),
+        (["--jobs", "0"], "--jobs must be a whole number >= 1, or -1"),
+        (["--jobs", "-2"], "--jobs must be a whole number >= 1, or -1"),
+        (["--jobs", "two"], "argument --jobs: invalid int value"),
+        (["--scheduler"], "argument --scheduler: expected one argument"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):
@@ -62,6 +67,38 @@ def test_bad_arguments_are_argparse_errors(argv, message, capsys):
         search.parse_args(argv)
     assert err.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_jobs_default_to_one_and_to_every_dask_worker():
+    assert search.parse_args([]).jobs == 1
+    assert search.parse_args(["--jobs", "-1"]).jobs == -1
+    args = search.parse_args(["--scheduler", "tcp://127.0.0.1:8786"])
+    assert (args.jobs, args.scheduler) == (-1, "tcp://127.0.0.1:8786")
+    assert search.parse_args(["--scheduler", "x", "--jobs", "3"]).jobs == 3
+
+
+@pytest.mark.parametrize(
+    "seeds, need, tried",
+    [
+        ((0, 1), 2, 1),  # dropped at the first miss: the second run is discarded
+        ((0, 1, 2), 1, 3),  # two waves (0, 1) and (2,), every seed tried
+    ],
+)
+def test_parallel_seeds_follow_the_serial_rules(seeds, need, tried):
+    # Far too few sequences to reach the test: every run misses.
+    args = argparse.Namespace(
+        budget=100, learning_rate=0.02, check_every=50, seeds=seeds, need=need
+    )
+    setting = search.setting_for(2, 50, args)
+    serial = search.try_setting(setting, argparse.Namespace(**vars(args), jobs=1))
+    parallel = search.try_setting(setting, argparse.Namespace(**vars(args), jobs=2))
+    assert serial["tried"] == parallel["tried"] == tried
+    for result in (serial, parallel):
+        for run in result["runs"]:
+            del run["seconds"]
+        del result["median_seconds"]
+    assert parallel == serial
+    assert [r["seed"] for r in serial["runs"]] == list(seeds[:tried])
 
 
 def test_quick_run_writes_json_and_markdown(tmp_path):

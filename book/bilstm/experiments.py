@@ -14,13 +14,26 @@ other seeds.
 For a given seed, every setting of an experiment trains on the same stream of
 random sequences (as far as their shapes allow) and is tested on the same
 test sequences, so settings are compared on equal terms.
+
+Runs are independent, so ``n_jobs`` spreads them over worker processes with
+joblib; the rows are the same, number for number, as those of the serial run
+(each worker compiles, or loads from the disk cache, its own programs). The
+same call runs on a Dask cluster under ``joblib.parallel_config(backend="dask")``
+(see :func:`run_experiment`).
 """
 
 from __future__ import annotations
 
 from . import _env  # noqa: F401
 
+import contextlib
+import importlib
 import numbers
+import os
+import pickle
+import platform
+import random
+import threading
 import time
 
 import keras
@@ -158,6 +171,19 @@ class _TestTracker(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def _check_n_jobs(n_jobs):
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, numbers.Integral)
+        or (n_jobs < 1 and n_jobs != -1)
+    ):
+        raise ValueError(
+            "n_jobs must be a whole number >= 1 (worker processes), or -1 for "
+            f"one per core (every worker, on a Dask cluster); got {n_jobs!r}"
+        )
+    return int(n_jobs)
+
+
 def run_experiment(
     settings,
     seeds,
@@ -166,6 +192,7 @@ def run_experiment(
     steps_per_execution=200,
     keep_models=False,
     progress=None,
+    n_jobs=1,
 ):
     """Train and evaluate every setting once per seed; return one row per run.
 
@@ -186,30 +213,186 @@ def run_experiment(
     ``target`` (an accuracy) then stops its runs as soon as the test accuracy
     reaches it, and ``sequences_to_target`` records how many training
     sequences that took. With ``keep_models=True`` each row also holds the
-    trained ``model``. ``progress``, if given, is called with each finished row.
+    trained ``model``. ``progress``, if given, is called with each finished row,
+    in the order of the rows.
+
+    ``n_jobs`` other than 1 runs the (setting, seed) pairs in that many worker
+    processes through :class:`joblib.Parallel` (``-1``: one per core, as in
+    joblib). The rows are the same, in the same order and with the same
+    numbers, as with ``n_jobs=1`` (only ``train_seconds``, a wall-clock time,
+    differs): every run seeds itself and depends on nothing a previous run of
+    its process left behind. Each worker runs TensorFlow on one thread, so N
+    workers share N cores without oversubscribing them. ``build`` and ``data``
+    functions travel to the workers with cloudpickle (a function defined in a
+    notebook works; its side effects stay in the worker). With
+    ``keep_models=True`` the trained models come back pickled; a model whose
+    custom layers Keras cannot rebuild in this process raises ``ValueError``.
+    On a Dask cluster the same call runs unchanged on the cluster's workers::
+
+        from distributed import Client
+        client = Client("tcp://scheduler:8786")
+        with joblib.parallel_config(backend="dask"):
+            rows = run_experiment(settings, seeds, n_jobs=-1)
     """
     settings = _check_settings(settings)
     seeds = _check_seeds(seeds)
     check_positive_int("steps_per_execution", steps_per_execution)
+    n_jobs = _check_n_jobs(n_jobs)
     if any(s.get("target") is not None for s in settings) and not track_test:
         raise ValueError("a setting's target needs track_test=True")
+    pairs = [(setting, seed) for setting in settings for seed in seeds]
+    if n_jobs == 1:
+        runs = (
+            _finish_row(
+                _one_run(setting, seed, track_test, steps_per_execution), keep_models
+            )
+            for setting, seed in pairs
+        )
+    else:
+        runs = _run_parallel(
+            pairs, track_test, steps_per_execution, keep_models, n_jobs
+        )
     rows = []
-    for setting in settings:
-        for seed in seeds:
-            row = _one_run(setting, seed, track_test, steps_per_execution)
-            if keep_models:
-                row["model"] = row.pop("_model")
-            else:
-                del row["_model"]
-            rows.append(row)
-            if progress is not None:
-                progress(row)
+    for row in runs:
+        rows.append(row)
+        if progress is not None:
+            progress(row)
     return rows
 
 
+def _finish_row(row, keep_model):
+    model = row.pop("_model")
+    if keep_model:
+        row["model"] = model
+    return row
+
+
+# --- runs in worker processes (joblib, or a Dask cluster through joblib) --------
+
+_WORKER_THREADS = 1  # TensorFlow's intra- and inter-op threads in each worker
+_RUN_LOCK = threading.Lock()
+
+
+def _process_id():
+    return platform.node(), os.getpid()
+
+
+def _run_parallel(pairs, track_test, steps_per_execution, keep_models, n_jobs):
+    try:
+        import joblib
+    except ImportError as error:
+        raise ImportError(
+            "n_jobs other than 1 needs joblib: pip install joblib"
+        ) from error
+
+    for setting in {s["name"]: s for s, _ in pairs}.values():
+        if "build" in setting or "data" in setting:
+            _check_picklable(setting)
+    parent = _process_id()
+    jobs = (
+        joblib.delayed(_worker_run)(
+            setting, seed, track_test, steps_per_execution, keep_models, parent
+        )
+        for setting, seed in pairs
+    )
+    # In order, as each finishes, so that progress sees the rows as they come.
+    results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    for row in results:
+        if keep_models:
+            row["model"] = _unpickle_model(row.pop("_model_pickle"), row)
+        yield row
+
+
+def _check_picklable(setting):
+    import cloudpickle  # what joblib (loky) and Dask send functions with
+
+    try:
+        cloudpickle.dumps({k: setting[k] for k in ("build", "data") if k in setting})
+    except Exception as error:
+        raise ValueError(
+            f"setting {setting['name']!r}: its build or data function cannot be "
+            f"sent to worker processes ({type(error).__name__}: {error}); make it "
+            "picklable or use n_jobs=1"
+        ) from error
+
+
+def _unpickle_model(blob, row):
+    try:
+        return pickle.loads(blob)
+    except Exception as error:
+        raise ValueError(
+            f"run {row['name']!r} seed {row['seed']}: the trained model could not "
+            f"be rebuilt from the worker ({type(error).__name__}: "
+            f"{str(error)[:200]}); register "
+            "its custom layers with keras.saving.register_keras_serializable, or "
+            "use keep_models=True with n_jobs=1"
+        ) from error
+
+
+def _limit_threads():
+    """Run TensorFlow on ``_WORKER_THREADS`` threads in this worker process.
+
+    Possible only before TensorFlow starts its runtime (the first operation);
+    a worker that already ran TensorFlow keeps the threads it has.
+    """
+    threading_config = tf.config.threading
+    try:
+        threading_config.set_intra_op_parallelism_threads(_WORKER_THREADS)
+        threading_config.set_inter_op_parallelism_threads(_WORKER_THREADS)
+    except RuntimeError:
+        pass
+
+
+def _worker_run(setting, seed, track_test, steps_per_execution, keep_model, parent):
+    """One run in a worker; the model, if kept, comes back as pickled bytes."""
+    if _process_id() != parent:  # not the caller's own process (threading backend)
+        _limit_threads()
+    # Seeds are process-wide: runs that share a process (a threaded Dask worker,
+    # joblib's threading backend) take turns, so each run sees only its own.
+    with _RUN_LOCK:
+        row = _one_run(setting, seed, track_test, steps_per_execution)
+        model = row.pop("_model")
+        if keep_model:
+            row["_model_pickle"] = pickle.dumps(model)
+    return row
+
+
+@contextlib.contextmanager
+def _keras_default_seeds(seed):
+    """Draw Keras's default seeds from a private ``random.Random(seed)``.
+
+    Keras gives every initializer and layer created without a seed one drawn
+    from Python's global ``random`` generator. :func:`set_seed` seeds that
+    generator, but other threads of the process may draw from it too (a Dask
+    worker does, to size up task results), and each of their draws changes
+    the weights a model starts from. A private generator seeded the same way
+    gives exactly the seeds a quiet process gets from the global one, whatever
+    the other threads do. Only ``make_default_seed`` (Keras's one use of
+    ``random`` when building models) sees the private generator, for the
+    duration of one run; if Keras's layout ever differs, this does nothing.
+    """
+    try:
+        module = importlib.import_module("keras.src.random.seed_generator")
+    except ImportError:
+        module = None
+    if module is None or getattr(module, "python_random", None) is not random:
+        yield
+        return
+    module.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        module.python_random = random
+
+
 def _one_run(setting, seed, track_test, steps_per_execution):
-    n, T, bs = setting["n_train"], setting["n_timesteps"], setting["batch_size"]
     set_seed(seed)
+    with _keras_default_seeds(seed):
+        return _seeded_run(setting, seed, track_test, steps_per_execution)
+
+
+def _seeded_run(setting, seed, track_test, steps_per_execution):
+    n, T, bs = setting["n_train"], setting["n_timesteps"], setting["batch_size"]
     builder = setting.get("build")
     if builder is None:
         learning_rate = setting["learning_rate"]
