@@ -5,12 +5,40 @@ initial weights:
 
 1. the lesson's plain recipe: ``model.fit`` with batch size 10 and Keras's
    defaults (no XLA on a CPU, one step per call);
-2. the book's :func:`bilstm.training.train` twice: the first call of a new
-   shape includes tracing and compiling its XLA program, the second reuses it;
+2. the book's :func:`bilstm.training.train` with its compiled program already
+   cached, and its first call in a fresh Python process (tracing and compiling
+   included), next to ``model.fit``'s first call in a fresh process;
 3. the levers one at a time, all with ``model.fit`` so they are Keras's own:
    XLA (``jit_compile``) off and on, crossed with ``steps_per_execution``
    1, 50 and 200;
 4. batch sizes 10, 32 and 100 with ``train`` (first call and cached call).
+
+How it times. Every configuration is timed ``--repeats`` times (default 5),
+interleaved: one round runs every configuration once (A B C ...), then the
+next round (A B C ...), so a slow spell of the machine spreads over all of
+them instead of landing on one. The report gives the median with the lowest
+and highest run; speed-ups are ratios of medians. Timings are wall-clock
+seconds of the training call only (data generation, model building and
+evaluation are outside the timer). What a timed call includes:
+
+- ``model.fit`` (every row that uses it): each repeat builds a new model from
+  the same seed in the benchmark's process, so each includes Keras tracing its
+  training step, and with ``jit_compile=True`` compiling it with XLA.
+- ``bilstm.train``, cached program: a new model from the same seed, trained by
+  the program an untimed warm-up call compiled, so nothing is compiled.
+- first calls in a fresh process (``train``, and ``model.fit`` to compare like
+  with like): a first call can be measured only once per process, so each
+  repeat is a new Python process that generates the same data, builds the same
+  model and times that one call.
+
+The persistent cache of compiled programs (see ``bilstm/_env.py``) is off in
+this process and in the fresh ones (``BILSTM_XLA_CACHE=off``), so no program
+is ever loaded from disk and every first call really compiles. Before the
+first round, untimed warm-up calls compile ``train``'s programs and run one
+short ``model.fit``, so the first round's in-process timings are like the
+later ones. ``model.fit`` with ``jit_compile=False, steps_per_execution=1`` is
+the same computation as Keras's defaults on a CPU; its row shows the
+run-to-run noise and gets no speed-up.
 
 Every run is scored on the same fresh sequences (1,000 by default). Results go
 to ``benchmarks/results/speed.json`` and a markdown table ``speed.md`` that the
@@ -19,21 +47,68 @@ tables into the README, between its ``speed:start`` and ``speed:end`` markers.
 
 Run it on an otherwise idle machine, from the repository root::
 
-    python benchmarks/speed.py            # the lesson's 50,000 sequences
+    python benchmarks/speed.py            # the lesson's 50,000 sequences, ~20 min
+    python benchmarks/speed.py --repeats 7
     python benchmarks/speed.py --quick    # a tiny smoke run (seconds, not data)
 
-Timings are wall-clock seconds of the training call only (data generation and
-evaluation are outside the timer).
+``speed.json`` holds::
+
+    settings     samples, n_timesteps, batch_size (the lesson's), eval_sequences,
+                 seed, steps_per_execution and batch_sizes (the levers tried),
+                 repeats, xla_cache ("off"), and order: the configurations in
+                 the order every round ran them
+    environment  python, tensorflow, keras, numpy, cpus, machine, and
+                 load_average: the 1-minute load at the start and the end
+    lesson       plain_fit, train_cached (benchmark process), plain_fit_first,
+                 train_first (fresh processes): one measurement each
+    speedup      cached_call = plain_fit / train_cached, first_call =
+                 plain_fit_first / train_first (ratios of median seconds)
+    levers       xla_and_steps_per_execution: a list of measurements with
+                 jit_compile, steps_per_execution and same_as_baseline (true
+                 for the row that is Keras's defaults again);
+                 batch_size: a list of measurements of the cached call with
+                 batch_size, steps (optimizer steps), first_seconds (median)
+                 and first_call (the fresh-process measurement)
+
+and a measurement is::
+
+    seconds          the median of repeats
+    min, max         the lowest and highest of repeats
+    repeats          seconds of every repeat, in the order they ran
+    started          when every repeat started, in seconds after the first
+                     round began (the rounds' interleaving can be read off)
+    test_accuracies  accuracy on the fresh sequences after every repeat
+    train_accuracy, test_accuracy   of the first repeat (every repeat trains
+                                    from the same seed on the same data)
+    fresh_process    true if every repeat ran in a new Python process
+    compiles         true if the timed call traces (and, with XLA, compiles)
+                     its training step
 """
 
 from __future__ import annotations
+
+import os
+
+# No compiled program may come from the disk cache: set before bilstm loads
+# (see bilstm/_env.py; a cache folder named in TF_XLA_FLAGS would win).
+os.environ["BILSTM_XLA_CACHE"] = "off"
+_XLA_FLAGS = [
+    flag
+    for flag in os.environ.get("TF_XLA_FLAGS", "").split()
+    if not flag.startswith("--tf_xla_persistent_cache_directory")
+]
+if _XLA_FLAGS:
+    os.environ["TF_XLA_FLAGS"] = " ".join(_XLA_FLAGS)
+else:
+    os.environ.pop("TF_XLA_FLAGS", None)
 
 import bilstm  # noqa: F401  (quiet TensorFlow before it loads)
 
 import argparse
 import json
-import os
 import platform
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,13 +123,23 @@ from bilstm.model import build_model
 from bilstm.seeding import set_seed
 from bilstm.training import train
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 README_START, README_END = "<!-- speed:start -->", "<!-- speed:end -->"
 N_TIMESTEPS = 10
 LESSON_BATCH = 10
 STEPS_PER_EXECUTION = (1, 50, 200)
 BATCH_SIZES = (10, 32, 100)
+REPEATS = 5
+QUICK = {
+    "samples": 100,
+    "eval_sequences": 20,
+    "steps_per_execution": (1, 5),
+    "batch_sizes": (10, 20),
+    "repeats": 2,
+}
+SAME_AS_BASELINE = "same as the baseline: run-to-run noise"
 
 
 def fresh_model(seed: int, jit_compile="auto", steps_per_execution: int = 1):
@@ -102,55 +187,166 @@ def time_train(data, test, seed, *, batch_size=LESSON_BATCH):
     }
 
 
+def time_in_fresh_process(kind, samples, eval_sequences, seed, batch_size):
+    """Time the first ``fit`` or ``train`` call of a new Python process."""
+    env = dict(os.environ, BILSTM_XLA_CACHE="off")
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--samples",
+        str(samples),
+        "--eval-sequences",
+        str(eval_sequences),
+        "--seed",
+        str(seed),
+        "--batch-size",
+        str(batch_size),
+    ]
+    proc = subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} in a fresh process failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def child(kind, samples, eval_sequences, seed, batch_size) -> dict:
+    """In a fresh process: the same data and model, one timed first call."""
+    data = get_sequences(samples, N_TIMESTEPS, rng=seed)
+    test = get_sequences(eval_sequences, N_TIMESTEPS, rng=seed + 1000)
+    timer = time_fit if kind == "fit" else time_train
+    return timer(data, test, seed, batch_size=batch_size)
+
+
+def summarize(runs, *, fresh_process: bool, compiles: bool) -> dict:
+    """One measurement (see the module docstring) from its repeats."""
+    seconds = [r["seconds"] for r in runs]
+    return {
+        "seconds": statistics.median(seconds),
+        "min": min(seconds),
+        "max": max(seconds),
+        "repeats": seconds,
+        "started": [r["started"] for r in runs],
+        "train_accuracy": runs[0]["train_accuracy"],
+        "test_accuracy": runs[0]["test_accuracy"],
+        "test_accuracies": [r["test_accuracy"] for r in runs],
+        "fresh_process": fresh_process,
+        "compiles": compiles,
+    }
+
+
+def _load() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def run(
     samples: int,
     eval_sequences: int,
     seed: int,
     steps_per_execution=STEPS_PER_EXECUTION,
     batch_sizes=BATCH_SIZES,
+    repeats: int = REPEATS,
     log=print,
 ) -> dict:
+    load_start = _load()
     data = get_sequences(samples, N_TIMESTEPS, rng=seed)
     test = get_sequences(eval_sequences, N_TIMESTEPS, rng=seed + 1000)
+    batch_sizes = list(dict.fromkeys([LESSON_BATCH, *batch_sizes]))
 
-    log(f"plain model.fit, batch {LESSON_BATCH}, {samples} sequences ...")
-    plain = time_fit(data, test, seed)
-    log(f"  {plain['seconds']:.1f} s")
-    log("bilstm.train, first call (includes compiling) ...")
-    first = time_train(data, test, seed)
-    log(f"  {first['seconds']:.1f} s")
-    log("bilstm.train, second call (cached program) ...")
-    cached = time_train(data, test, seed)
-    log(f"  {cached['seconds']:.1f} s")
+    # Which lever row is Keras's defaults again ("auto" is no XLA on a CPU).
+    defaults = fresh_model(seed)
+    baseline = (bool(defaults.jit_compile), int(defaults.steps_per_execution))
 
+    def fresh(kind, batch_size=LESSON_BATCH):
+        return lambda: time_in_fresh_process(
+            kind, samples, eval_sequences, seed, batch_size
+        )
+
+    # (key, what to time, fresh process?, compiles?), in the order of a round.
+    configs = [("plain_fit", lambda: time_fit(data, test, seed), False, True)]
+    for jit in (False, True):
+        for spe in steps_per_execution:
+            configs.append(
+                (
+                    f"fit jit_compile={jit} steps_per_execution={spe}",
+                    lambda jit=jit, spe=spe: time_fit(
+                        data, test, seed, jit_compile=jit, steps_per_execution=spe
+                    ),
+                    False,
+                    True,
+                )
+            )
+    for bs in batch_sizes:
+        configs.append(
+            (
+                f"train_cached batch_size={bs}",
+                lambda bs=bs: time_train(data, test, seed, batch_size=bs),
+                False,
+                False,
+            )
+        )
+    configs.append(("plain_fit_first (fresh process)", fresh("fit"), True, True))
+    for bs in batch_sizes:
+        configs.append(
+            (
+                f"train_first batch_size={bs} (fresh process)",
+                fresh("train", bs),
+                True,
+                True,
+            )
+        )
+
+    log("warming up (untimed): compiling train's programs, one short fit ...")
+    for bs in batch_sizes:
+        time_train(data, test, seed, batch_size=bs)
+    warm = min(samples, 10 * LESSON_BATCH)
+    time_fit((data[0][:warm], data[1][:warm]), test, seed)
+
+    runs = {key: [] for key, *_ in configs}
+    begin = time.perf_counter()
+    for r in range(repeats):
+        for key, measure, _, _ in configs:
+            started = time.perf_counter() - begin
+            result = dict(measure(), started=started)
+            runs[key].append(result)
+            log(f"round {r + 1}/{repeats}: {key}: {result['seconds']:.2f} s")
+
+    rows = {
+        key: summarize(runs[key], fresh_process=fp, compiles=c)
+        for key, _, fp, c in configs
+    }
+    lesson = {
+        "plain_fit": rows["plain_fit"],
+        "train_cached": rows[f"train_cached batch_size={LESSON_BATCH}"],
+        "plain_fit_first": rows["plain_fit_first (fresh process)"],
+        "train_first": rows[f"train_first batch_size={LESSON_BATCH} (fresh process)"],
+    }
     levers = []
     for jit in (False, True):
         for spe in steps_per_execution:
-            log(f"model.fit jit_compile={jit} steps_per_execution={spe} ...")
-            row = time_fit(data, test, seed, jit_compile=jit, steps_per_execution=spe)
-            row.update(jit_compile=jit, steps_per_execution=spe)
+            row = dict(rows[f"fit jit_compile={jit} steps_per_execution={spe}"])
+            row.update(
+                jit_compile=jit,
+                steps_per_execution=spe,
+                same_as_baseline=(jit, spe) == baseline,
+            )
             levers.append(row)
-            log(f"  {row['seconds']:.1f} s")
-
     batches = []
-    for batch_size in batch_sizes:
-        if batch_size == LESSON_BATCH:
-            first_b, cached_b = first, cached  # measured above
-        else:
-            log(f"bilstm.train batch_size={batch_size} (first and cached call) ...")
-            first_b = time_train(data, test, seed, batch_size=batch_size)
-            cached_b = time_train(data, test, seed, batch_size=batch_size)
-            log(f"  {first_b['seconds']:.1f} s, then {cached_b['seconds']:.1f} s")
-        batches.append(
-            {
-                "batch_size": batch_size,
-                "steps": -(-samples // batch_size),
-                "first_seconds": first_b["seconds"],
-                "seconds": cached_b["seconds"],
-                "train_accuracy": cached_b["train_accuracy"],
-                "test_accuracy": cached_b["test_accuracy"],
-            }
+    for bs in batch_sizes:
+        first = rows[f"train_first batch_size={bs} (fresh process)"]
+        row = dict(rows[f"train_cached batch_size={bs}"])
+        row.update(
+            batch_size=bs,
+            steps=-(-samples // bs),
+            first_seconds=first["seconds"],
+            first_call=first,
         )
+        batches.append(row)
 
     return {
         "settings": {
@@ -160,7 +356,10 @@ def run(
             "eval_sequences": eval_sequences,
             "seed": seed,
             "steps_per_execution": list(steps_per_execution),
-            "batch_sizes": list(batch_sizes),
+            "batch_sizes": batch_sizes,
+            "repeats": repeats,
+            "xla_cache": "off",
+            "order": [key for key, *_ in configs],
         },
         "environment": {
             "python": platform.python_version(),
@@ -169,14 +368,22 @@ def run(
             "numpy": np.__version__,
             "cpus": os.cpu_count(),
             "machine": platform.machine(),
+            "load_average": {"start": load_start, "end": _load()},
         },
-        "lesson": {"plain_fit": plain, "train_first": first, "train_cached": cached},
+        "lesson": lesson,
         "speedup": {
-            "first_call": plain["seconds"] / first["seconds"],
-            "cached_call": plain["seconds"] / cached["seconds"],
+            "first_call": lesson["plain_fit_first"]["seconds"]
+            / lesson["train_first"]["seconds"],
+            "cached_call": lesson["plain_fit"]["seconds"]
+            / lesson["train_cached"]["seconds"],
         },
         "levers": {"xla_and_steps_per_execution": levers, "batch_size": batches},
     }
+
+
+def spread(r: dict) -> str:
+    """Median seconds with the lowest and highest run: ``19.2 (18.7–20.1)``."""
+    return f"{r['seconds']:.1f} ({r['min']:.1f}–{r['max']:.1f})"
 
 
 def markdown(results: dict) -> str:
@@ -187,7 +394,8 @@ def markdown(results: dict) -> str:
         f"Training on {s['samples']:,} sequences of {s['n_timesteps']} steps, "
         f"accuracy on {s['eval_sequences']:,} fresh sequences; "
         f"TensorFlow {env['tensorflow']}, Keras {env['keras']}, "
-        f"{env['cpus']} CPU cores.",
+        f"{env['cpus']} CPU cores. Seconds are the median of {s['repeats']} "
+        "interleaved runs (lowest–highest); speed-ups are ratios of medians.",
         "",
         "**The lesson's run (batch size 10, one epoch)**",
         "",
@@ -195,21 +403,26 @@ def markdown(results: dict) -> str:
         "|:--|--:|--:|--:|--:|",
     ]
     rows = [
-        ("`model.fit`, Keras defaults", lesson["plain_fit"], 1.0),
-        (
-            "`bilstm.train`, first call (compiles)",
-            lesson["train_first"],
-            speed["first_call"],
-        ),
+        ("`model.fit`, Keras defaults", lesson["plain_fit"], "1.0× (baseline)"),
         (
             "`bilstm.train`, cached program",
             lesson["train_cached"],
-            speed["cached_call"],
+            f"{speed['cached_call']:.1f}×",
+        ),
+        (
+            "`model.fit`, Keras defaults, first call in a fresh process",
+            lesson["plain_fit_first"],
+            "1.0× (baseline for first calls)",
+        ),
+        (
+            "`bilstm.train`, first call in a fresh process (compiles)",
+            lesson["train_first"],
+            f"{speed['first_call']:.1f}×",
         ),
     ]
     for name, r, ratio in rows:
         lines.append(
-            f"| {name} | {r['seconds']:.1f} | {ratio:.1f}× | "
+            f"| {name} | {spread(r)} | {ratio} | "
             f"{r['train_accuracy']:.3f} | {r['test_accuracy']:.3f} |"
         )
     base = lesson["plain_fit"]["seconds"]
@@ -222,24 +435,34 @@ def markdown(results: dict) -> str:
         "|:--|--:|--:|--:|--:|",
     ]
     for r in results["levers"]["xla_and_steps_per_execution"]:
+        ratio = (
+            SAME_AS_BASELINE if r["same_as_baseline"] else f"{base / r['seconds']:.1f}×"
+        )
         lines.append(
             f"| {r['jit_compile']} | {r['steps_per_execution']} | "
-            f"{r['seconds']:.1f} | {base / r['seconds']:.1f}× | "
-            f"{r['test_accuracy']:.3f} |"
+            f"{spread(r)} | {ratio} | {r['test_accuracy']:.3f} |"
         )
     lines += [
         "",
         "**Batch size (`bilstm.train`; batch size 10 is the lesson's run above)**",
         "",
-        "| Batch size | Optimizer steps | First call (s) | Cached call (s) | "
-        "Fresh accuracy |",
+        "| Batch size | Optimizer steps | First call, fresh process (s) | "
+        "Cached call (s) | Fresh accuracy |",
         "|--:|--:|--:|--:|--:|",
     ]
     for r in results["levers"]["batch_size"]:
         lines.append(
-            f"| {r['batch_size']} | {r['steps']:,} | {r['first_seconds']:.1f} | "
-            f"{r['seconds']:.1f} | {r['test_accuracy']:.3f} |"
+            f"| {r['batch_size']} | {r['steps']:,} | {spread(r['first_call'])} | "
+            f"{spread(r)} | {r['test_accuracy']:.3f} |"
         )
+    lines += [
+        "",
+        "Every `model.fit` run is a new model, so its time includes tracing the "
+        "training step (and, with `jit_compile=True`, compiling it). A cached "
+        "call reuses the program an untimed warm-up compiled. A first call in a "
+        "fresh process is a new Python process each time, with the cache of "
+        "compiled programs off.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -272,26 +495,64 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help=f"timed runs of every configuration, interleaved (default {REPEATS}; "
+        f"at least {REPEATS} unless --quick)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
-        help="tiny smoke run: 200 sequences, 50 to score",
+        help=(
+            f"tiny smoke run: {QUICK['samples']} sequences, "
+            f"{QUICK['eval_sequences']} to score, steps_per_execution "
+            f"{' and '.join(map(str, QUICK['steps_per_execution']))}, batch sizes "
+            f"{' and '.join(map(str, QUICK['batch_sizes']))}, "
+            f"{QUICK['repeats']} repeats unless --repeats says otherwise"
+        ),
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="folder for speed.json and speed.md"
     )
+    parser.add_argument("--child", choices=("fit", "train"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--batch-size", type=int, default=LESSON_BATCH, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.child:
+        result = child(
+            args.child, args.samples, args.eval_sequences, args.seed, args.batch_size
+        )
+        print(json.dumps(result))
+        return 0
     spe, batch_sizes = STEPS_PER_EXECUTION, BATCH_SIZES
     if args.quick:
-        args.samples, args.eval_sequences = 100, 20
-        spe, batch_sizes = (1, 5), (10, 20)
+        args.samples, args.eval_sequences = QUICK["samples"], QUICK["eval_sequences"]
+        spe, batch_sizes = QUICK["steps_per_execution"], QUICK["batch_sizes"]
+        if args.repeats is None:
+            args.repeats = QUICK["repeats"]
+    elif args.repeats is None:
+        args.repeats = REPEATS
     if args.samples < 1 or args.eval_sequences < 1:
         parser.error("--samples and --eval-sequences must be positive")
+    if args.repeats < (1 if args.quick else REPEATS):
+        parser.error(
+            f"--repeats must be at least {REPEATS} (or at least 1 with --quick), "
+            f"got {args.repeats}"
+        )
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
     results = run(
-        args.samples, args.eval_sequences, args.seed, spe, batch_sizes, log=log
+        args.samples,
+        args.eval_sequences,
+        args.seed,
+        spe,
+        batch_sizes,
+        repeats=args.repeats,
+        log=log,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -243,7 +243,23 @@ def train(
     ``fast=False`` this is a plain ``model.fit``. Either way the model's weights
     and optimizer state end up trained, a callback can stop training by setting
     ``model.stop_training = True``, and ``verbose=1`` shows Keras's progress bar.
-    A final partial batch is padded with zero-weight sequences.
+
+    Both paths see the same batches in the same order: every epoch takes a new
+    permutation from ``rng`` (a seed or a NumPy ``Generator``; with
+    ``shuffle=False`` the data's own order), and ``model.fit`` is told not to
+    shuffle again. With the same initial weights the two paths then end up with
+    the same weights up to floating-point rounding (about 1e-6 after the
+    lesson's 500-batch run).
+
+    If ``batch_size`` does not divide the number of sequences, each epoch ends
+    with a partial batch of ``m`` sequences. ``model.fit`` runs it as a smaller
+    batch; the fast path pads it to ``batch_size`` with zero-weight sequences.
+    That is not quite the same step: Keras averages the loss over the whole
+    padded batch, so the fast path's last step has ``m / batch_size`` times the
+    gradient of ``fit``'s (and Adam's step changes with it), the epoch's
+    reported loss is ``n / (steps * batch_size)`` times lower, and the reported
+    accuracy (an unweighted metric) also counts the padding rows. When the
+    batch size divides the data, as in the lesson, there is no such batch.
     """
     batch_size = check_positive_int("batch_size", batch_size)
     epochs = check_positive_int("epochs", epochs)
@@ -261,16 +277,34 @@ def train(
     model.stop_training = False
     start = time.perf_counter()
     if not fast:
-        chunk = min(steps_per_execution, steps_per_epoch)
-        recorder.every = chunk
-        order = gen.permutation(n) if shuffle else np.arange(n)
+        recorder.every = min(steps_per_execution, steps_per_epoch)
+        # The fast path's batches, in its order: epoch e takes the e-th
+        # permutation drawn from ``gen`` and ends with its own partial batch.
+        # Keras must not shuffle again, so the batches come as a tf.data
+        # pipeline over all epochs (sliced as Keras slices arrays), and
+        # ``steps_per_epoch`` makes each epoch take just its own batches.
+        orders = np.stack(
+            [gen.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)]
+        )
+        batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        )
+        arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
+        data = (
+            tf.data.Dataset.zip(batches, arrays)
+            .map(
+                lambda i, xy: (tf.gather(xy[0], i), tf.gather(xy[1], i)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .prefetch(tf.data.AUTOTUNE)
+        )
         history = model.fit(
-            X[order],
-            y[order],
-            batch_size=batch_size,
+            data,
             epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
             verbose=verbose,
-            shuffle=shuffle,
+            shuffle=False,
             callbacks=[recorder, *callbacks],
         )
         return TrainResult(
