@@ -200,10 +200,11 @@ def test_estimate_counts_compile_once_per_shape():
     fresh = {**SMALL, "cells": 7, "sequence_length": 41}
     panel = make_panel(**fresh)
     assert "to compile" in panel.estimate.value
-    long = widgets.estimate_seconds({"samples": 100_000, "batch_size": 1})
-    assert long > 60
+    slow = {"samples": 100_000, "batch_size": 1, "sequence_length": 100}
+    assert widgets.estimate_seconds(slow) > 60
     panel.controls["Training sequences"].value = 100_000
     panel.controls["Batch size"].value = 1
+    panel.controls["Sequence length"].value = 100
     assert "long" in panel.estimate.value
 
 
