@@ -30,7 +30,10 @@ SHOW = "import os, bilstm; print(os.environ.get('TF_XLA_FLAGS'))"
 
 
 def _python(code, *args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("TF_XLA_FLAGS",)}
+    # each case sets the XLA variables it needs (CI exports XLA_FLAGS for all)
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("TF_XLA_FLAGS", "XLA_FLAGS")
+    }
     clean.update(env)
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
