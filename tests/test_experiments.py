@@ -142,7 +142,9 @@ def test_test_seed_shares_one_test_set_between_seeds():
         assert row["test_accuracy"] == evaluate(row["model"], X, y)["accuracy"]
 
 
-def test_custom_build():
+def _rnn_builder():
+    """A model builder defined inside a function, as a notebook's would be."""
+
     def build(setting):
         inputs = keras.Input((setting["n_timesteps"], 1))
         x = keras.layers.SimpleRNN(setting["cells"], return_sequences=True)(inputs)
@@ -152,6 +154,12 @@ def test_custom_build():
             loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"]
         )
         return model
+
+    return build
+
+
+def test_custom_build():
+    build = _rnn_builder()
 
     calls = []
 
@@ -250,15 +258,7 @@ def test_n_jobs_2_gives_the_serial_rows(serial_rows):
 
 
 def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
-    def build(setting):  # defined here, as a notebook would: sent by value
-        inputs = keras.Input((setting["n_timesteps"], 1))
-        x = keras.layers.SimpleRNN(setting["cells"], return_sequences=True)(inputs)
-        outputs = keras.layers.Dense(1, activation="sigmoid")(x)
-        model = keras.Model(inputs, outputs)
-        model.compile(
-            loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"]
-        )
-        return model
+    build = _rnn_builder()  # a function defined in a function: sent by value
 
     settings = [PARALLEL_SETTINGS[0], {**SMALL, "name": "rnn", "cells": 2}]
     settings[1]["build"] = build

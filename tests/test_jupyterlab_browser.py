@@ -19,16 +19,19 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, skip_or_fail
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser_missing,
+    control,
+    free_port,
+    serve,
+    skip_or_fail,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "book" / "playground.ipynb"
@@ -40,12 +43,6 @@ pytestmark = pytest.mark.browser
 
 def _require_browser():
     skip_or_fail(browser_missing())
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _digest(path: Path) -> str:
@@ -61,7 +58,7 @@ def jupyterlab(tmp_path):
     shutil.copy2(NOTEBOOK, root / NOTEBOOK.name)
     config = tmp_path / "config"
     config.mkdir()
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     settings = {
         "ServerApp": {
             "ip": "127.0.0.1",
@@ -103,54 +100,21 @@ def jupyterlab(tmp_path):
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "JUPYTER_PLATFORM_DIRS": "1",
     }
-    log = open(tmp_path / "jupyterlab.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    with serve(
         [sys.executable, "-m", "jupyterlab", "--no-browser"],
         cwd=root,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its kernels share its process group
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                status = f"{url}/api/status?token={token}"
-                with urllib.request.urlopen(status, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                text = (tmp_path / "jupyterlab.log").read_text(errors="replace")
-                pytest.fail(f"JupyterLab did not start:\n{text[-3000:]}")
-            time.sleep(0.5)
+        ready_url=f"{url}/api/status?token={token}",
+        log_path=tmp_path / "jupyterlab.log",
+        name="JupyterLab",
+    ):
         yield {"url": url, "token": token, "root": root}
-    finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(server.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            server.wait(timeout=30)
-        log.close()
 
 
 def _menu(page, menu: str, item: str):
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
-
-
-def _control(panel, label: str):
-    """The ipywidgets control whose description label reads ``label``."""
-    name = panel.page.locator("label.widget-label", has_text=re.compile(f"^{label}$"))
-    return panel.locator(".widget-inline-hbox", has=name)
 
 
 def _wait_for_kernel(page):
@@ -199,14 +163,14 @@ def test_retrain_in_jupyterlab(jupyterlab):
             results = panel.locator(".bilstm-results")
             old_results = results.inner_text()
 
-            _control(panel, "Merge mode").locator("select").select_option("sum")
-            readout = _control(panel, "Sequence length").locator(".widget-readout")
+            control(panel, "Merge mode").locator("select").select_option("sum")
+            readout = control(panel, "Sequence length").locator(".widget-readout")
             readout.click()
             page.keyboard.press("Control+A")
             page.keyboard.type("15")
             page.keyboard.press("Enter")
             expect(readout).to_have_text("15")
-            samples = _control(panel, "Training sequences").locator("input")
+            samples = control(panel, "Training sequences").locator("input")
             samples.fill("5000")
             samples.press("Enter")
             panel.get_by_role("button", name="Retrain").click()

@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, skip_or_fail
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser_missing,
+    control,
+    free_port,
+    serve,
+    skip_or_fail,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app" / "playground.ipynb"
@@ -38,74 +43,27 @@ SEQUENCES = "20000"  # enough steps to see the progress move, few enough to be q
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def voila(tmp_path):
     """Voila serving the app on 127.0.0.1; yields its URL."""
     skip_or_fail(browser_missing())
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "IPYTHONDIR": str(tmp_path / "ipython"),
     }
-    log = open(tmp_path / "voila.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            "app/playground.ipynb",
-            "--no-browser",
-            f"--port={port}",
-        ],
+    command = [sys.executable, "-m", "voila", "app/playground.ipynb"]
+    url = f"http://127.0.0.1:{port}/"
+    with serve(
+        [*command, "--no-browser", f"--port={port}"],
         cwd=ROOT,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its kernels share its process group
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}api", timeout=5):
-                    break
-            except urllib.error.HTTPError:
-                break  # the server answers
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                text = (tmp_path / "voila.log").read_text(errors="replace")
-                pytest.fail(f"Voila did not start:\n{text[-3000:]}")
-            time.sleep(0.5)
+        ready_url=f"{url}api",
+        log_path=tmp_path / "voila.log",
+        name="Voila",
+    ):
         yield url
-    finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(server.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            server.wait(timeout=30)
-        log.close()
-
-
-def _control(panel, label: str):
-    """The ipywidgets control whose description label reads ``label``."""
-    name = panel.page.locator("label.widget-label", has_text=re.compile(f"^{label}$"))
-    return panel.locator(".widget-inline-hbox", has=name)
 
 
 def _open(context, url, log):
@@ -125,7 +83,7 @@ def _open(context, url, log):
 
 
 def _set(panel, label, value):
-    field = _control(panel, label).locator("input")
+    field = control(panel, label).locator("input")
     field.fill(value)
     field.press("Enter")
 
@@ -163,8 +121,8 @@ def test_the_app_trains_in_two_tabs_at_once(voila):
                     0
                 )
 
-            _control(panel_a, "Merge mode").locator("select").select_option("sum")
-            readout = _control(panel_a, "Sequence length").locator(".widget-readout")
+            control(panel_a, "Merge mode").locator("select").select_option("sum")
+            readout = control(panel_a, "Sequence length").locator(".widget-readout")
             readout.click()
             page_a.keyboard.press("Control+A")
             page_a.keyboard.type("15")
