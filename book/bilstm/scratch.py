@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "CLIP",
     "EPSILON",
     "GATES",
     "MERGE_MODES",
@@ -51,6 +52,8 @@ GATES = ("i", "f", "c", "o")  # Keras's order of the four column blocks
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 DIRECTIONS = ("bidirectional", "forward", "backward")
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in its loss
+# ... as float32 numbers: the upper bound is 1 - 1.19e-7, the float32 just below 1.
+CLIP = (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
 
 
 # --- One cell step, forward and backward ------------------------------------
@@ -407,9 +410,10 @@ def binary_crossentropy(y, proba):
     """Mean binary cross-entropy over every step of every sequence.
 
     Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` first, as Keras
-    does, so a confident wrong answer costs at most ``-log(EPSILON)``, about 16.
+    does (to the same float32 bounds, ``CLIP``), so a confident wrong answer
+    costs at most about 16.
     """
-    p = np.clip(proba, EPSILON, 1 - EPSILON)
+    p = np.clip(proba, *CLIP)
     return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
 
 
@@ -435,7 +439,7 @@ def loss_and_gradients(
 
     # d loss / d logit is (p - y) / (number of labels), and zero where the
     # clip in the loss holds p fixed.
-    inside = (proba >= EPSILON) & (proba <= 1 - EPSILON)
+    inside = (proba >= CLIP[0]) & (proba <= CLIP[1])
     d_logits = np.where(inside, (proba - y) / y.size, 0.0)
     width = features.shape[-1]
     d_dense_kernel = features.reshape(-1, width).T @ d_logits.reshape(-1, 1)
