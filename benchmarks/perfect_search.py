@@ -18,15 +18,19 @@ Chapter 11 of the book shows its results and re-trains the winners.
 - Every run, passed or not, is then checked on the same 10,000 fresh sequences:
   a perfect 100 can hide errors that a larger test finds.
 
+These rules, the settings, the closest call of the test and the winners are
+:mod:`bilstm.search`'s (``setting_for``, ``try_setting``, ``summarize_setting``,
+``closest_call``, ``winners``); this script runs the grid and writes the report.
+
 Run it from the repository root on an otherwise idle machine (timings are
 wall-clock seconds of the training call, including the checks)::
 
-    python benchmarks/perfect_search.py           # the full grid, ~15 minutes
+    python benchmarks/perfect_search.py           # the full grid, ~13 minutes
     python benchmarks/perfect_search.py --quick   # a tiny smoke run
 
 **In parallel** (``--jobs N``, or ``--scheduler ADDRESS`` for a Dask cluster):
 settings still go one after another, and what runs in parallel is the seeds
-of one setting, in waves of N (``run_experiment(..., n_jobs=N)``). The rule
+of one setting, in waves of N (``try_setting(..., n_jobs=N)``). The rule
 above is then applied to each wave's runs in seed order, exactly as if they
 had run one at a time: runs after the point where the setting was dropped are
 thrown away (at most N - 1 wasted runs per dropped setting). So every
@@ -54,107 +58,42 @@ import time
 from pathlib import Path
 
 import joblib
-import numpy as np
 
-from bilstm.data import get_sequences, limit_for
-from bilstm.evaluation import evaluate_fresh
-from bilstm.experiments import run_experiment
+from bilstm.data import get_sequences
+from bilstm.search import (
+    BIG_TEST,
+    CHECK_EVERY,
+    LESSON_TEST,
+    N_TIMESTEPS,
+    NEED,
+    SEEDS,
+    closest_call,
+    score_big_test,
+    setting_for,
+    steps_between_checks,
+    summarize_setting,
+    try_setting,
+    winners,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-N_TIMESTEPS = 10
-LESSON_TEST = {"n_test": 100, "test_seed": 2}  # chapters 5 and 7: rng=SEED + 1
-SEEDS = (0, 1, 2, 3, 4)
-NEED = 4  # seeds of five that must reach the test
-BIG_TEST = {"n": 10_000, "rng": 2024}
 
 
-def closest_call(n_test=100, seed=2, n_timesteps=N_TIMESTEPS):
-    """How near the running sum of the test comes to the limit, at any step."""
-    X, _ = get_sequences(n_test, n_timesteps, rng=seed)
-    sums = np.cumsum(X[..., 0], axis=1)
-    return float(np.abs(sums - limit_for(n_timesteps)).min())
-
-
-def setting_for(cells, batch_size, args):
-    return {
-        "name": f"{cells} cells, batch {batch_size}",
-        "n_timesteps": N_TIMESTEPS,
-        "cells": cells,
-        "batch_size": batch_size,
-        "n_train": args.budget,
-        "learning_rate": args.learning_rate,
-        "schedule": "cosine",
-        "target": 1.0,
-        **LESSON_TEST,
-    }
-
-
-def wave_size(jobs):
-    """How many seeds run at once: ``jobs``, with -1 the cores (or Dask workers)."""
-    return 1 if jobs == 1 else max(1, joblib.effective_n_jobs(jobs))
-
-
-def try_setting(setting, args):
-    """Run the seeds of one setting until it passes or cannot pass.
-
-    With ``args.jobs`` other than 1 the seeds run in parallel waves; runs of a
-    wave after the one that dropped the setting are discarded, so the result
-    is the one of seeds run one at a time.
-    """
-    every = max(1, round(args.check_every / setting["batch_size"]))
-    jobs = getattr(args, "jobs", 1)
-    size = wave_size(jobs)
-    runs, dropped = [], False
-    pending = list(args.seeds)
-    while pending and not dropped:
-        wave, pending = pending[:size], pending[size:]
-        rows = run_experiment(
-            [setting],
-            wave,
-            track_test=True,
-            keep_models=True,
-            steps_per_execution=every,
-            n_jobs=jobs,
-        )
-        for row in rows:
-            big = evaluate_fresh(row["model"], BIG_TEST["n"], rng=BIG_TEST["rng"])
-            runs.append(
-                {
-                    "seed": row["seed"],
-                    "reached": row["sequences_to_target"] is not None,
-                    "sequences": row["train_sequences"],
-                    "steps": row["train_steps"],
-                    "seconds": round(row["train_seconds"], 3),
-                    "test_accuracy": row["test_accuracy"],
-                    "big_accuracy": big["accuracy"],
-                    "big_sequence_accuracy": big["sequence_accuracy"],
-                }
-            )
-            if sum(not r["reached"] for r in runs) > len(args.seeds) - args.need:
-                dropped = True  # the serial rule stops here: drop the rest
-                break
-    passed = sum(r["reached"] for r in runs) >= args.need
-    return {
-        "cells": setting["cells"],
-        "batch_size": setting["batch_size"],
-        "params": row["params"],
-        "passed": passed,
-        "reached": sum(r["reached"] for r in runs),
-        "tried": len(runs),
-        "median_seconds": float(np.median([r["seconds"] for r in runs])),
-        "median_sequences": float(np.median([r["sequences"] for r in runs])),
-        "runs": runs,
-    }
-
-
-def winners(results):
-    """The smallest passing setting (fewest weights) and the fastest one."""
-    passing = [r for r in results if r["passed"]]
-    if not passing:
-        return None, None
-    smallest = min(passing, key=lambda r: (r["params"], r["median_seconds"]))
-    fastest = min(passing, key=lambda r: (r["median_seconds"], r["params"]))
-    return smallest, fastest
+def run_setting(cells, batch_size, args):
+    """Try one setting by the stopping rule and summarize its runs for the report."""
+    setting = setting_for(
+        cells, batch_size, n_train=args.budget, learning_rate=args.learning_rate
+    )
+    rows = try_setting(
+        setting,
+        args.seeds,
+        need=args.need,
+        n_jobs=args.jobs,
+        track_test=True,
+        keep_models=True,
+        steps_per_execution=steps_between_checks(args.check_every, batch_size),
+    )
+    return summarize_setting(rows, score_big_test(rows), need=args.need)
 
 
 def markdown(report):
@@ -174,6 +113,17 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+def _unwritable(folder):
+    """Why the report cannot be written into ``folder`` (made if missing), or ``""``."""
+    folder = Path(folder).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot write in {existing}"
+    return ""
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -183,7 +133,7 @@ def parse_args(argv=None):
         "--budget", type=int, default=100_000, help="training sequences"
     )
     parser.add_argument("--learning-rate", type=float, default=0.02)
-    parser.add_argument("--check-every", type=int, default=2_000)
+    parser.add_argument("--check-every", type=int, default=CHECK_EVERY)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--jobs",
@@ -213,6 +163,9 @@ def parse_args(argv=None):
         parser.error("--cells and --batches must be whole numbers >= 1")
     if not 0 < args.learning_rate < 1:
         parser.error("--learning-rate must be between 0 and 1")
+    problem = _unwritable(args.out)
+    if problem:  # say so now, not after the whole search
+        parser.error(f"--out {args.out}: {problem}")
     args.seeds, args.need = SEEDS, NEED
     if args.quick:
         args.cells, args.batches, args.budget, args.check_every = [2], [50], 500, 100
@@ -239,7 +192,7 @@ def search(args):
     results = []
     for batch_size in args.batches:
         for cells in args.cells:
-            result = try_setting(setting_for(cells, batch_size, args), args)
+            result = run_setting(cells, batch_size, args)
             results.append(result)
             print(
                 f"{cells:>3} cells, batch {batch_size:>3}: reached {result['reached']} "
@@ -247,6 +200,9 @@ def search(args):
                 flush=True,
             )
     smallest, fastest = winners(results)
+    lesson_test, _ = get_sequences(
+        LESSON_TEST["n_test"], N_TIMESTEPS, rng=LESSON_TEST["test_seed"]
+    )
     report = {
         "settings": {
             "n_timesteps": N_TIMESTEPS,
@@ -267,7 +223,7 @@ def search(args):
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
         },
-        "closest_call": closest_call(),
+        "closest_call": closest_call(lesson_test)["distance"],
         "search_seconds": round(time.perf_counter() - start, 1),
         "smallest": None
         if smallest is None
