@@ -44,21 +44,21 @@ README = ROOT / "README.md"
 STEPS = [
     ("default", {}),
     ("merge mode sum", {"merge_mode": "sum"}),
-    ("length 20", {"merge_mode": "concat", "sequence_length": 20}),
+    ("length 20", {"merge_mode": "concat", "n_timesteps": 20}),
 ]
 
 
 def one_process() -> dict:
     """Run in a child: build a panel, retrain through STEPS, report times."""
     started = time.perf_counter()
-    from bilstm.widgets import LABELS, TrainingPanel
+    from bilstm.widgets import TrainingPanel
 
     panel = TrainingPanel()
     ready = time.perf_counter() - started
     out = {"panel_ready_s": ready, "runs": []}
     for name, changes in STEPS:
         for key, value in changes.items():
-            panel.controls[LABELS[key]].value = value
+            panel.controls[key].value = value
         first = []
         panel.curve_image.observe(
             lambda _change, first=first: (

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -37,7 +38,7 @@ def test_short_run_prints_the_lesson_and_json(tmp_path):
     lines = run.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
     assert summary["params"] == 20_901
-    assert summary["samples"] == 600 and summary["batch_size"] == 20
+    assert summary["n_train"] == 600 and summary["batch_size"] == 20
     for key in ("loss", "accuracy", "sequence_accuracy", "fit_seconds"):
         assert np.isfinite(summary[key])
     assert 0.5 < summary["accuracy"] <= 1 and 0 <= summary["sequence_accuracy"] <= 1
@@ -60,6 +61,10 @@ def test_short_run_prints_the_lesson_and_json(tmp_path):
         (["--save", "model.h5"], "must end in .keras"),
         (["--samples", "10000000", "--timesteps", "1000"], "fit in memory"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--learning-rate", "0"], "--learning-rate: must be a number in"),
+        (["--schedule", "step"], "--schedule: invalid choice"),
+        (["--save", "no/such/folder/m.keras"], "does not exist"),
+        (["--save", "."], "must end in .keras"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(argv, fragment, capsys):
@@ -75,3 +80,24 @@ def test_a_command_is_required(capsys):
         main([])
     assert stop.value.code == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_an_unwritable_save_path_fails_before_training(tmp_path, capsys, monkeypatch):
+    # This machine's tests may run as root, who can write anywhere; so the
+    # folder is made unwritable by the answer of os.access, which the check asks.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--save", str(tmp_path / "m.keras")])
+    assert stop.value.code == 2
+    out = capsys.readouterr()
+    assert "cannot be written to" in out.err and "Total params" not in out.out
+
+
+def test_flags_are_the_settings(capsys):
+    from bilstm.settings import SETTINGS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    for setting in SETTINGS.values():
+        assert setting.flag in text

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import pytest
 from bilstm.data import get_sequences
+from bilstm.runs import COSINE_FLOOR
 from bilstm.evaluation import evaluate
 from bilstm.experiments import (
-    COSINE_FLOOR,
     DEFAULTS,
     curves,
     first_reaching,

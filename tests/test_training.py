@@ -150,10 +150,10 @@ def test_compiled_program_is_reused_for_a_second_model(data):
     (X, y), _ = data
     set_seed(2)
     train(build_model(10, 9), X[:100], y[:100], batch_size=10)
-    before = len(training._PROGRAMS)
+    before = training.compiled_programs()
     set_seed(3)
     train(build_model(10, 9), X[:100], y[:100], batch_size=10)
-    assert len(training._PROGRAMS) == before
+    assert training.compiled_programs() == before
 
 
 def test_partial_last_batch_and_several_epochs(data):

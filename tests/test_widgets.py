@@ -12,20 +12,21 @@ from bilstm.training import STEPS_PER_EXECUTION
 
 import bilstm  # noqa: F401  (quiet TensorFlow first)
 from bilstm import widgets
-from bilstm.widgets import LABELS, LIMITS, TrainingPanel
+from bilstm.settings import DEFAULTS, SETTINGS
+from bilstm.widgets import CONTROLS, TrainingPanel
 
-SMALL = {"samples": 400, "cells": 8, "batch_size": 20, "sequence_length": 6}
+SMALL = {"n_train": 400, "cells": 8, "batch_size": 20, "n_timesteps": 6}
 
 
 def make_panel(**settings):
-    return TrainingPanel(eval_sequences=50, examples=3, **{**SMALL, **settings})
+    return TrainingPanel(n_test=50, examples=3, **{**SMALL, **settings})
 
 
 def reset(panel):
     """Back to the module's small settings (a shape compiled already)."""
-    start = {**widgets.DEFAULTS, **SMALL}
-    for key, label in LABELS.items():
-        panel.controls[label].value = start[key]
+    start = {**DEFAULTS, **SMALL}
+    for name in CONTROLS:
+        panel.controls[name].value = start[name]
 
 
 def wait_for(predicate, timeout=60.0):
@@ -38,39 +39,48 @@ def wait_for(predicate, timeout=60.0):
 @pytest.fixture(scope="module")
 def panel():
     panel = make_panel()
-    assert panel.retrain_button.click() is None
+    panel.retrain_button.click()
     assert panel.wait(timeout=300)
     return panel
 
 
-def test_controls_have_the_issue_labels_and_bounds():
+def test_controls_are_the_labelled_settings_with_their_bounds():
     panel = make_panel()
-    assert list(panel.controls) == list(LABELS.values())
-    assert panel.controls["Merge mode"].options == ("concat", "sum", "mul", "ave")
-    assert panel.controls["Direction"].options == (
-        "bidirectional",
-        "forward",
-        "backward",
-    )
-    assert (
-        panel.controls["Sequence length"].min,
-        panel.controls["Sequence length"].max,
-    ) == (2, 100)
-    assert (panel.controls["Batch size"].min, panel.controls["Batch size"].max) == (
-        1,
-        1000,
-    )
-    for key, (low, high) in LIMITS.items():
-        control = panel.controls[LABELS[key]]
+    assert list(panel.controls) == [
+        "n_timesteps",
+        "merge_mode",
+        "batch_size",
+        "cells",
+        "n_train",
+        "direction",
+        "seed",
+    ]
+    assert list(panel.controls) == list(CONTROLS)
+    for name, control in panel.controls.items():
+        setting = SETTINGS[name]
+        assert control.description == setting.label
+        if setting.kind == "choice":
+            assert control.options == setting.choices
+            continue
+        high = widgets.layout.SLIDER_MAX if name == "n_timesteps" else setting.high
         control.value = high + 1  # bounded widgets clamp impossible values
         assert control.value == high
-        control.value = low - 1
-        assert control.value == low
+        control.value = setting.low - 1
+        assert control.value == setting.low
+    assert panel.controls["merge_mode"].options == ("concat", "sum", "mul", "ave")
+    assert (panel.controls["cells"].min, panel.controls["cells"].max) == (1, 1024)
     for control in panel.controls.values():
         assert control.style.description_width == "initial"
     assert panel.retrain_button.description == "Retrain"
     assert panel.stop_button.description == "Stop"
     assert panel.model is None and panel.runs == []
+
+
+def test_bad_settings_are_a_value_error_naming_what_is_allowed():
+    with pytest.raises(ValueError, match="cells must be a whole number from 1"):
+        TrainingPanel(cells=0)
+    with pytest.raises(ValueError, match="unknown settings"):
+        TrainingPanel(sequence_length=10)
 
 
 def test_text_repr_is_stable():
@@ -85,7 +95,7 @@ def test_a_run_records_settings_results_and_model(panel):
     assert {k: run[k] for k in SMALL} == SMALL
     assert run["steps"] == run["total_steps"] == 20
     assert 0.0 <= run["accuracy"] <= 1.0 and 0.0 <= run["sequence_accuracy"] <= 1.0
-    assert run["eval_sequences"] == 50 and run["curve"]
+    assert run["n_test"] == 50 and run["curve"]
     assert panel.model.input_shape == (None, 6, 1)
     assert (
         "finished" in panel.history.value and "Per-step accuracy" in panel.results.value
@@ -97,13 +107,13 @@ def test_a_run_records_settings_results_and_model(panel):
 
 
 def test_changed_settings_reach_the_model_and_history(panel):
-    panel.controls["Merge mode"].value = "sum"
-    panel.controls["Sequence length"].value = 9
-    panel.controls["Direction"].value = "backward"
+    panel.controls["merge_mode"].value = "sum"
+    panel.controls["n_timesteps"].value = 9
+    panel.controls["direction"].value = "backward"
     panel.retrain_button.click()
     assert panel.wait(timeout=300)
     run = panel.runs[-1]
-    assert (run["merge_mode"], run["sequence_length"], run["direction"]) == (
+    assert (run["merge_mode"], run["n_timesteps"], run["direction"]) == (
         "sum",
         9,
         "backward",
@@ -111,85 +121,76 @@ def test_changed_settings_reach_the_model_and_history(panel):
     assert run["status"] == "finished"
     assert panel.model.input_shape == (None, 9, 1)
     assert panel.model.get_layer("time_reverse") is not None
-    assert len(panel.runs) == 2 and panel.runs[0]["sequence_length"] == 6
+    assert len(panel.runs) == 2 and panel.runs[0]["n_timesteps"] == 6
     assert panel.history.value.count("<tr>") == 3  # header + two runs
     assert set(panel.compare.value) == {1, 2}
 
 
-def test_stop_keeps_the_partial_model_and_marks_the_run(panel, monkeypatch):
+def test_stop_keeps_the_partial_model_and_marks_the_run():
     # one batch per chunk, so the callback (and Stop) is reached after every batch
-    monkeypatch.setattr(widgets, "chunk_steps", lambda *a, **k: 1)
-    runs_before = len(panel.runs)
-    panel.controls["Training sequences"].value = 100_000
-    panel.controls["Batch size"].value = 1
-    panel.controls["Direction"].value = "forward"
+    panel = make_panel(chunk=1, n_train=100_000, batch_size=1, direction="forward")
     try:
         assert panel.retrain()
         assert panel.retrain_button.disabled and not panel.stop_button.disabled
-        wait_for(lambda: len(panel._live["rows"]) >= 3, timeout=120)
-        started = time.perf_counter()
+        wait_for(lambda: len(panel.live_curve) >= 3, timeout=120)
         panel.stop_button.click()
+        seen = panel.live_curve[-1]["step"]
         assert panel.wait(timeout=60)
-        assert panel._live["trained"] - started < 1.0  # training ended within 1 s
     finally:
         panel.stop()
         panel.wait()
-    run = panel.runs[-1]
-    assert len(panel.runs) == runs_before + 1
+    (run,) = panel.runs
     assert run["status"] == "stopped"
-    assert 3 <= run["steps"] < run["total_steps"] == 100_000
+    # Stop is felt at the end of the chunk running when it was pressed
+    assert 3 <= seen <= run["steps"] <= seen + 2 < run["total_steps"] == 100_000
     assert run["curve"] and 0.0 <= run["accuracy"] <= 1.0
-    assert panel.model.input_shape == (None, 9, 1)
+    assert panel.model.input_shape == (None, 6, 1)
     assert "stopped" in panel.history.value and "stopped early" in panel.message.value
 
 
-def test_second_click_while_running_does_not_start_another_run(panel, monkeypatch):
-    monkeypatch.setattr(widgets, "chunk_steps", lambda *a, **k: 1)
-    panel.controls["Training sequences"].value = 100_000
-    panel.controls["Batch size"].value = 1
-    runs_before = len(panel.runs)
+def test_second_click_while_running_does_not_start_another_run():
+    panel = make_panel(chunk=1, n_train=100_000, batch_size=1)
     try:
         assert panel.retrain()
         assert panel.running
         panel.retrain_button.click()  # programmatic clicks bypass `disabled`
         assert panel.retrain() is False
         assert "still going" in panel.message.value
-        assert len(panel.runs) == runs_before + 1
+        assert len(panel.runs) == 1
     finally:
         panel.stop()
         assert panel.wait(timeout=60)
     assert panel.runs[-1]["status"] == "stopped"
 
 
-@pytest.mark.parametrize("where", ["build_model", "train"])
-def test_a_failing_run_reports_one_line_and_keeps_earlier_runs(
-    panel, monkeypatch, where
-):
-    def boom(*args, **kwargs):
-        raise MemoryError("out of memory while allocating\nsecond line")
+def _out_of_memory(*args, **kwargs):
+    raise MemoryError("out of memory while allocating\nsecond line")
 
-    monkeypatch.setattr(widgets, where, boom)
-    earlier = [dict(run) for run in panel.runs]
-    model = panel.model
-    panel.retrain_button.click()
-    assert panel.wait(timeout=60)
-    run = panel.runs[-1]
+
+@pytest.mark.parametrize("where", ["build", "data"])
+def test_a_failing_run_reports_one_line_and_keeps_the_panel_usable(where):
+    panel = TrainingPanel.with_default_run(n_test=50, examples=3, **SMALL)
+    earlier, model = [dict(run) for run in panel.runs], panel.model
+    failing = make_panel(**{where: _out_of_memory})
+    failing.retrain_button.click()
+    assert failing.wait(timeout=60)
+    (run,) = failing.runs
     assert run["status"] == "failed"
     assert run["error"] == "MemoryError: out of memory while allocating"
-    assert "failed: MemoryError" in panel.message.value
-    assert "second line" not in panel.message.value
-    assert panel.runs[: len(earlier)] == earlier and panel.model is model
-    assert not panel.retrain_button.disabled and panel.stop_button.disabled
-    monkeypatch.undo()
-    reset(panel)
-    panel.retrain_button.click()  # the panel is still usable
-    assert panel.wait(timeout=300)
-    assert panel.runs[-1]["status"] == "finished"
-    assert panel.message.value == ""
+    assert "failed: MemoryError" in failing.message.value
+    assert "second line" not in failing.message.value
+    assert "failed" in failing.history.value and failing.model is None
+    assert not failing.retrain_button.disabled and failing.stop_button.disabled
+    failing.build = failing.data = None  # the panel is still usable
+    failing.retrain_button.click()
+    assert failing.wait(timeout=300)
+    assert [r["status"] for r in failing.runs] == ["failed", "finished"]
+    assert failing.message.value == ""
+    assert panel.runs == earlier and panel.model is model  # other panels untouched
 
 
 def test_default_run_happens_before_the_panel_is_returned():
-    panel = TrainingPanel.with_default_run(eval_sequences=50, **SMALL)
+    panel = TrainingPanel.with_default_run(n_test=50, **SMALL)
     assert not panel.running
     assert [run["status"] for run in panel.runs] == ["finished"]
     assert panel.model is not None and panel.results.value.count("%") >= 2
@@ -197,14 +198,14 @@ def test_default_run_happens_before_the_panel_is_returned():
 
 
 def test_estimate_counts_compile_once_per_shape():
-    fresh = {**SMALL, "cells": 7, "sequence_length": 41}
+    fresh = {**SMALL, "cells": 7, "n_timesteps": 41}
     panel = make_panel(**fresh)
     assert "to compile" in panel.estimate.value
-    slow = {"samples": 100_000, "batch_size": 1, "sequence_length": 100}
+    slow = {"n_train": 100_000, "batch_size": 1, "n_timesteps": 100}
     assert widgets.estimate_seconds(slow) > 60
-    panel.controls["Training sequences"].value = 100_000
-    panel.controls["Batch size"].value = 1
-    panel.controls["Sequence length"].value = 100
+    panel.controls["n_train"].value = 100_000
+    panel.controls["batch_size"].value = 1
+    panel.controls["n_timesteps"].value = 100
     assert "long" in panel.estimate.value
 
 
@@ -219,8 +220,8 @@ def test_chunks_are_short_and_fixed_per_shape():
 def test_the_lesson_shape_runs_the_chapters_compiled_program():
     # train()'s default chunk is the chapters'; the panel's default run uses it
     # too, so it needs no compile of its own after a chapter has trained.
-    d = widgets.DEFAULTS
-    shape = (d["batch_size"], d["sequence_length"], d["cells"], d["direction"])
+    d = DEFAULTS
+    shape = (d["batch_size"], d["n_timesteps"], d["cells"], d["direction"])
     assert widgets.chunk_steps(*shape) == STEPS_PER_EXECUTION
 
 
@@ -257,3 +258,28 @@ def test_panel_plots_draw_without_pyplot():
     assert "1 wrong step" in fig.axes[1].get_title(loc="left")
     assert "all steps right" in fig.axes[0].get_title(loc="left")
     assert plt.get_fignums() == open_before  # nothing left open in pyplot
+
+
+def test_views_are_pure_functions_of_run_dicts():
+    from bilstm.widgets import views
+
+    run = {
+        "run": 2,
+        **DEFAULTS,
+        "direction": "forward",
+        "status": "failed",
+        "error": "MemoryError: no",
+    }
+    assert views.run_label(run) == "run 2: forward, length 10, batch 10, cells 50"
+    table = views.history_html([run])
+    assert table.count("<tr>") == 2 and "failed" in table and "50,000" in table
+    assert ">–<" in table  # no merge mode for one direction, no steps yet
+    for name in views.HISTORY_SETTINGS:
+        assert SETTINGS[name].label in table
+    assert views.history_html([]) == "<i>No runs yet.</i>"
+    assert views.percent(None) == "–" and views.percent(0.98176) == "98.2%"
+    assert views.progress_text(0, 500, 3.0, waiting="compiling").endswith(
+        "compiling the training loop for this new shape…"
+    )
+    assert views.progress_text(100, 500, 12.0, 0.01).endswith("about 4.0 s left")
+    assert views.message_html("<b>", warn=True).count("&lt;b&gt;") == 1

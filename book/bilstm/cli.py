@@ -1,4 +1,11 @@
-"""``python -m bilstm train``: the lesson's complete example as a program."""
+"""``python -m bilstm train``: the lesson's complete example as a program.
+
+Its options are the settings of :mod:`bilstm.settings` (``--timesteps`` is
+``n_timesteps``, ``--samples`` is ``n_train``, ``--eval-sequences`` is
+``n_test``), with their defaults, bounds and help, and it trains with
+:func:`bilstm.run`, so the same options and seed train the same model as the
+panel and the experiment runner.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,13 @@ from . import _env  # noqa: F401
 
 import argparse
 import json
+import os
 import sys
 import time
 
-LIMITS = {
-    "timesteps": (1, 1000),
-    "cells": (1, 2048),
-    "samples": (1, 10_000_000),
-    "batch_size": (1, 100_000),
-    "epochs": (1, 1000),
-    "eval_sequences": (1, 1_000_000),
-    "seed": (0, 2**32 - 1),
-}
-MAX_VALUES = 50_000_000  # samples x timesteps held in memory at once
+from .settings import MAX_VALUES, SETTINGS
+
+__all__ = ["main", "make_parser", "run_lesson"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,194 +29,153 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _whole(name):
-    low, high = LIMITS[name]
+def _parse(setting):
+    """The argparse ``type`` of a number setting: the setting's own check."""
+    number = int if setting.kind == "int" else float
 
     def parse(text):
         try:
-            value = int(text)
+            return setting.check(number(text))
         except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(
-                f"must be a whole number from {low:,} to {high:,}, got {text!r}"
-            )
-        return value
+                f"must be a {'whole number' if number is int else 'number'} "
+                f"{'from' if number is int else 'in'} {setting.bounds}, got {text!r}"
+            ) from None
 
-    parse.__name__ = name
+    parse.__name__ = setting.name
     return parse
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .model import DIRECTIONS, MERGE_MODES
-
-    parser = _Parser(prog="bilstm", description=__doc__)
+    """The ``bilstm`` parser; ``parser.train`` is its ``train`` subcommand."""
+    parser = _Parser(prog="bilstm", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser(
+    train = sub.add_parser(
         "train",
         help="define, fit, evaluate and use the lesson's model",
         description="Train a bidirectional LSTM on the cumulative sum problem, "
         "evaluate it on fresh sequences and print ten predictions.",
     )
-    p.add_argument(
-        "--timesteps",
-        type=_whole("timesteps"),
-        default=10,
-        help="sequence length (default 10)",
-    )
-    p.add_argument(
-        "--cells",
-        type=_whole("cells"),
-        default=50,
-        help="memory cells per direction (default 50)",
-    )
-    p.add_argument(
-        "--merge-mode",
-        choices=MERGE_MODES,
-        default="concat",
-        help="how the two directions are combined (default concat)",
-    )
-    p.add_argument(
-        "--direction",
-        choices=DIRECTIONS,
-        default="bidirectional",
-        help="which way(s) the LSTM reads (default bidirectional)",
-    )
-    p.add_argument(
-        "--samples",
-        type=_whole("samples"),
-        default=50_000,
-        help="training sequences (default 50000)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=_whole("batch_size"),
-        default=10,
-        help="sequences per gradient step (default 10)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=_whole("epochs"),
-        default=1,
-        help="passes over the training sequences (default 1)",
-    )
-    p.add_argument(
-        "--eval-sequences",
-        type=_whole("eval_sequences"),
-        default=100,
-        help="fresh sequences to evaluate on (default 100)",
-    )
-    p.add_argument(
-        "--seed",
-        type=_whole("seed"),
-        default=1,
-        help="seed for weights and data (default 1)",
-    )
-    p.add_argument(
+    for setting in SETTINGS.values():
+        help_text = f"{setting.help} (default {setting.default})".replace("%", "%%")
+        if setting.kind == "choice":
+            train.add_argument(
+                setting.flag,
+                dest=setting.name,
+                choices=setting.choices,
+                default=setting.default,
+                help=help_text,
+            )
+        else:
+            train.add_argument(
+                setting.flag,
+                dest=setting.name,
+                metavar=setting.flag[2:].replace("-", "_").upper(),
+                type=_parse(setting),
+                default=setting.default,
+                help=help_text,
+            )
+    train.add_argument(
         "--save",
         metavar="PATH",
         help="write the trained model to PATH (must end in .keras)",
     )
-    p.add_argument(
+    train.add_argument(
         "--json",
         action="store_true",
         help="print a JSON summary of the run as the last line",
     )
+    parser.train = train
     return parser
 
 
-def run_lesson(
-    timesteps=10,
-    cells=50,
-    merge_mode="concat",
-    direction="bidirectional",
-    samples=50_000,
-    batch_size=10,
-    epochs=1,
-    eval_sequences=100,
-    seed=1,
-    save=None,
-    verbose=1,
-    out=print,
-) -> dict:
-    """The complete example: build, fit, evaluate, predict. Returns a summary."""
-    from . import build_model, evaluate_fresh, get_sequences, predict_classes
-    from . import set_seed, train
+def check_save_path(path: str) -> str:
+    """Return ``path`` if a trained model can be saved there, else raise ValueError.
 
-    set_seed(seed)
-    model = build_model(timesteps, cells, merge_mode, direction)
-    model.summary(print_fn=lambda line, **_: out(line))
+    Checked before training, so a bad path costs nothing.
+    """
+    if not path.endswith(".keras"):
+        raise ValueError(f"the file name must end in .keras, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"{path!r} is a folder; give a file name ending in .keras")
+    if not os.path.isdir(folder):
+        raise ValueError(f"the folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"the folder {folder!r} cannot be written to")
+    return path
 
-    X, y = get_sequences(samples, timesteps, rng=seed)
-    result = train(model, X, y, batch_size=batch_size, epochs=epochs, verbose=verbose)
 
-    scores = evaluate_fresh(model, eval_sequences, rng=seed + 1)
+def run_lesson(settings=None, *, save=None, verbose=1, out=print) -> dict:
+    """The complete example: build, fit, evaluate, predict. Returns a summary.
+
+    ``settings`` are :func:`bilstm.run`'s (any left out are the lesson's);
+    ``save`` is a ``.keras`` path for the trained model.
+    """
+    from .data import get_sequences
+    from .evaluation import predict_classes
+    from .runs import build_for, run
+    from .seeding import stream
+
+    if save is not None:
+        check_save_path(save)
+
+    def build(settings):  # the lesson's model, shown before it trains
+        model = build_for(settings)
+        model.summary(print_fn=lambda line, **_: out(line))
+        return model
+
+    result = run(settings, build=build, verbose=verbose)
+    s, model, scores = result.settings, result.model, result.scores
     out(
         f"Loss: {scores['loss']:.4f}, accuracy: {scores['accuracy']:.2%}, "
         f"whole sequences right: {scores['sequence_accuracy']:.2%}"
     )
-
-    X_new, y_new = get_sequences(10, timesteps, rng=seed + 2)
+    X_new, y_new = get_sequences(
+        10, s["n_timesteps"], rng=stream(s["seed"], "examples")
+    )
     yhat = predict_classes(model, X_new)
-    for expected, predicted in zip(y_new[..., 0].astype(int), yhat[..., 0]):
-        right = bool((expected == predicted).all())
-        out(f"Expected: {expected} Predicted: {predicted} Correct: {right}")
-
+    right = [
+        bool((e == p).all()) for e, p in zip(y_new[..., 0].astype(int), yhat[..., 0])
+    ]
+    for expected, predicted, ok in zip(y_new[..., 0].astype(int), yhat[..., 0], right):
+        out(f"Expected: {expected} Predicted: {predicted} Correct: {ok}")
     if save:
         model.save(save)
         out(f"Saved the trained model to {save}")
     return {
-        "timesteps": timesteps,
-        "cells": cells,
-        "merge_mode": merge_mode,
-        "direction": direction,
-        "samples": samples,
-        "batch_size": batch_size,
-        "epochs": epochs,
-        "eval_sequences": eval_sequences,
-        "seed": seed,
+        **s,
         "params": int(model.count_params()),
         "fit_seconds": round(result.seconds, 3),
-        "train_loss": result.loss,
-        "train_accuracy": result.accuracy,
+        "train_loss": result.training.loss,
+        "train_accuracy": result.training.accuracy,
         "loss": scores["loss"],
         "accuracy": scores["accuracy"],
         "sequence_accuracy": scores["sequence_accuracy"],
-        "predictions_correct": int(
-            sum((e == p).all() for e, p in zip(y_new[..., 0], yhat[..., 0]))
-        ),
+        "predictions_correct": sum(right),
     }
 
 
 def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    sub = parser._subparsers._group_actions[0].choices[args.command]
-    if args.save is not None and not args.save.endswith(".keras"):
-        sub.error(
-            f"argument --save: the file name must end in .keras, got {args.save!r}"
-        )
-    if args.samples * args.timesteps > MAX_VALUES:
-        sub.error(
-            f"--samples x --timesteps is {args.samples * args.timesteps:,} values; "
+    settings = {name: getattr(args, name) for name in SETTINGS}
+    if settings["n_train"] * settings["n_timesteps"] > MAX_VALUES:
+        parser.train.error(
+            f"--samples x --timesteps is "
+            f"{settings['n_train'] * settings['n_timesteps']:,} values; "
             f"at most {MAX_VALUES:,} fit in memory at once"
         )
+    if args.save is not None:
+        try:
+            check_save_path(args.save)
+        except ValueError as err:
+            parser.train.error(f"argument --save: {err}")
     start = time.perf_counter()
     try:
-        summary = run_lesson(
-            timesteps=args.timesteps,
-            cells=args.cells,
-            merge_mode=args.merge_mode,
-            direction=args.direction,
-            samples=args.samples,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            eval_sequences=args.eval_sequences,
-            seed=args.seed,
-            save=args.save,
-        )
+        summary = run_lesson(settings, save=args.save)
     except (ValueError, OSError) as err:
-        sub.error(str(err).splitlines()[0])
+        parser.train.error(str(err).splitlines()[0])
     summary["total_seconds"] = round(time.perf_counter() - start, 3)
     if args.json:
         print(json.dumps(summary))

@@ -26,25 +26,20 @@ from __future__ import annotations
 
 from . import _env  # noqa: F401
 
-import contextlib
-import importlib
 import numbers
 import os
 import pickle
 import platform
-import random
 import threading
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import check_positive_int, get_sequences
-from .evaluation import evaluate
-from .model import build_model, check_choice, check_learning_rate
-from .seeding import set_seed
-from .training import train, window_curve
+from . import settings as _settings
+from .curves import window_curve
+from .data import check_positive_int
+from .runs import run, test_sequences
 
 __all__ = [
     "DEFAULTS",
@@ -57,24 +52,19 @@ __all__ = [
     "values",
 ]
 
+#: The runner's defaults: the lesson's settings (:data:`bilstm.settings.DEFAULTS`)
+#: with 10,000 training sequences instead of 50,000 and 1,000 test sequences
+#: instead of 100, so that a sweep of many runs stays quick and each run is
+#: scored finely. Every other default, and every bound, is the lesson's.
 DEFAULTS = {
-    "n_timesteps": 10,
-    "cells": 50,
-    "merge_mode": "concat",
-    "direction": "bidirectional",
-    "n_train": 10_000,
-    "batch_size": 10,
-    "epochs": 1,
-    "n_test": 1_000,
-    "learning_rate": 0.001,
-    "schedule": "constant",
+    key: value
+    for key, value in _settings.defaults(n_train=10_000, n_test=1_000).items()
+    if key != "seed"
 }
 #: ``"constant"`` keeps Adam's learning rate fixed (the lesson); ``"cosine"``
 #: lowers it along half a cosine, over the run's steps, to 1% of its start.
-SCHEDULES = ("constant", "cosine")
-COSINE_FLOOR = 0.01
+SCHEDULES = _settings.SETTINGS["schedule"].choices
 _EXTRA_KEYS = {"name", "build", "data", "target", "test_seed"}
-_STREAM_TRAIN, _STREAM_TEST, _STREAM_SHUFFLE = 1, 2, 3
 
 
 def _check_settings(settings):
@@ -88,26 +78,17 @@ def _check_settings(settings):
             raise ValueError(
                 f"setting {i} must be a dict, got {type(setting).__name__}"
             )
-        unknown = set(setting) - set(DEFAULTS) - _EXTRA_KEYS
-        if unknown:
+        if "seed" in setting:
             raise ValueError(
-                f"setting {i} has unknown keys {sorted(unknown)}; allowed: "
-                f"{sorted(set(DEFAULTS) | _EXTRA_KEYS)}"
+                f"setting {i} gives a seed; seeds are run_experiment's second argument"
             )
-        full = {**DEFAULTS, **setting}
-        for key in (
-            "n_timesteps",
-            "cells",
-            "n_train",
-            "batch_size",
-            "epochs",
-            "n_test",
-        ):
-            check_positive_int(key, full[key])
-        check_choice("schedule", full["schedule"], SCHEDULES)
+        try:
+            full = _settings.check({**DEFAULTS, **setting}, allowed_extra=_EXTRA_KEYS)
+        except ValueError as error:
+            raise ValueError(f"setting {i}: {error}") from None
+        del full["seed"]
         if "test_seed" in full:
             check_positive_int("test_seed", full["test_seed"], minimum=0)
-        check_learning_rate(full["learning_rate"])
         for key in ("build", "data"):
             if key in full and not callable(full[key]):
                 raise ValueError(f"setting {i}: {key} must be callable")
@@ -140,9 +121,9 @@ class _TestTracker(keras.callbacks.Callback):
     With a ``target``, stop training as soon as the test accuracy reaches it.
     """
 
-    def __init__(self, X, y, batch_size, target=None):
+    def __init__(self, X, y, target=None):
         super().__init__()
-        self.X, self.y, self.batch_size, self.target = X, y, batch_size, target
+        self.X, self.y, self.target = X, y, target
         self.steps, self.accuracy, self.reached_at = [], [], None
         self._epoch_steps, self._done = 0, 0
 
@@ -357,96 +338,34 @@ def _worker_run(setting, seed, track_test, steps_per_execution, keep_model, pare
     return row
 
 
-@contextlib.contextmanager
-def _keras_default_seeds(seed):
-    """Draw Keras's default seeds from a private ``random.Random(seed)``.
-
-    Keras gives every initializer and layer created without a seed one drawn
-    from Python's global ``random`` generator. :func:`set_seed` seeds that
-    generator, but other threads of the process may draw from it too (a Dask
-    worker does, to size up task results), and each of their draws changes
-    the weights a model starts from. A private generator seeded the same way
-    gives exactly the seeds a quiet process gets from the global one, whatever
-    the other threads do. Only ``make_default_seed`` (Keras's one use of
-    ``random`` when building models) sees the private generator, for the
-    duration of one run; if Keras's layout ever differs, this does nothing.
-    """
-    try:
-        module = importlib.import_module("keras.src.random.seed_generator")
-    except ImportError:
-        module = None
-    if module is None or getattr(module, "python_random", None) is not random:
-        yield
-        return
-    module.python_random = random.Random(seed)
-    try:
-        yield
-    finally:
-        module.python_random = random
-
-
 def _one_run(setting, seed, track_test, steps_per_execution):
-    set_seed(seed)
-    with _keras_default_seeds(seed):
-        return _seeded_run(setting, seed, track_test, steps_per_execution)
-
-
-def _seeded_run(setting, seed, track_test, steps_per_execution):
-    n, T, bs = setting["n_train"], setting["n_timesteps"], setting["batch_size"]
-    builder = setting.get("build")
-    if builder is None:
-        learning_rate = setting["learning_rate"]
-        if setting["schedule"] == "cosine":
-            learning_rate = keras.optimizers.schedules.CosineDecay(
-                learning_rate,
-                decay_steps=setting["epochs"] * -(-n // bs),
-                alpha=COSINE_FLOOR,
-            )
-        model = build_model(
-            T,
-            setting["cells"],
-            setting["merge_mode"],
-            setting["direction"],
-            learning_rate=learning_rate,
-        )
-    else:
-        model = builder(setting)
-    make_data = setting.get("data", get_sequences)
-    X, y = make_data(n, T, rng=np.random.default_rng((seed, _STREAM_TRAIN)))
-    test_rng = (
-        np.random.default_rng(setting["test_seed"])
-        if "test_seed" in setting
-        else np.random.default_rng((seed, _STREAM_TEST))
-    )
-    X_test, y_test = make_data(setting["n_test"], T, rng=test_rng)
-    callbacks = []
+    """One (setting, seed) pair through :func:`bilstm.run`, as a row."""
+    settings = {key: setting[key] for key in DEFAULTS}
+    settings["seed"] = seed
+    problem = {"data": setting.get("data"), "test_seed": setting.get("test_seed")}
     tracker = None
-    if track_test:
-        tracker = _TestTracker(X_test, y_test, bs, setting.get("target"))
-        callbacks.append(tracker)
-    start = time.perf_counter()
-    result = train(
-        model,
-        X,
-        y,
-        batch_size=bs,
-        epochs=setting["epochs"],
-        callbacks=callbacks,
+    if track_test:  # scores the very test sequences run() will score
+        X_test, y_test = test_sequences(settings, **problem)
+        tracker = _TestTracker(X_test, y_test, setting.get("target"))
+    result = run(
+        settings,
+        build=setting.get("build"),
+        callbacks=[] if tracker is None else [tracker],
         steps_per_execution=steps_per_execution,
-        rng=np.random.default_rng((seed, _STREAM_SHUFFLE)),
+        **problem,
     )
-    seconds = time.perf_counter() - start
-    scores = evaluate(model, X_test, y_test)
-    window = window_curve(result.curve)
+    model, scores, bs = result.model, result.scores, setting["batch_size"]
+    n = setting["n_train"]
+    window = window_curve(result.training.curve)
     row = {key: setting[key] for key in ("name", *DEFAULTS)}
     row.update(
         seed=seed,
         params=int(model.count_params()),
-        train_seconds=seconds,
-        train_steps=int(result.steps),
-        train_sequences=int(min(result.steps * bs, n * setting["epochs"])),
-        train_loss=result.loss,
-        train_accuracy=result.accuracy,
+        train_seconds=result.seconds,
+        train_steps=int(result.training.steps),
+        train_sequences=int(min(result.training.steps * bs, n * setting["epochs"])),
+        train_loss=result.training.loss,
+        train_accuracy=result.training.accuracy,
         test_loss=scores["loss"],
         test_accuracy=scores["accuracy"],
         test_sequence_accuracy=scores["sequence_accuracy"],

@@ -32,13 +32,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import check_positive_int
+from .curves import window_curve  # noqa: F401  (TEMP: until plots imports curves)
+from .data import check_positive_int, make_rng
 
 # Python-side TensorFlow warnings (such as "triggered tf.function retracing"
 # when a reader tries many shapes) would otherwise print into notebook cells.
 tf.get_logger().setLevel("ERROR")
 
-__all__ = ["CurveRecorder", "TrainResult", "train", "window_curve", "check_xy"]
+__all__ = ["CurveRecorder", "TrainResult", "train", "check_xy", "compiled_programs"]
 
 STEPS_PER_EXECUTION = 200
 _MAX_PROGRAMS = 16
@@ -181,6 +182,16 @@ _PROGRAMS: OrderedDict = OrderedDict()
 _PROGRAMS_LOCK = threading.Lock()
 
 
+def compiled_programs() -> int:
+    """How many compiled training programs this process keeps for reuse.
+
+    One per architecture, compile settings, batch size and chunk length; the
+    oldest is dropped beyond ``_MAX_PROGRAMS``.
+    """
+    with _PROGRAMS_LOCK:
+        return len(_PROGRAMS)
+
+
 def _program_for(model, batch_size: int, steps: int) -> _Program:
     compile_config = copy.deepcopy(model.get_compile_config())
     optimizer = compile_config.get("optimizer")
@@ -265,11 +276,7 @@ def train(
     epochs = check_positive_int("epochs", epochs)
     steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
     X, y = check_xy(model, X, y)
-    gen = (
-        rng
-        if isinstance(rng, np.random.Generator)
-        else np.random.default_rng(rng if rng is not None else np.random.randint(2**31))
-    )
+    gen = make_rng(rng)
     callbacks = list(callbacks or [])
     recorder = CurveRecorder()
     n = len(X)
@@ -386,7 +393,7 @@ class CurveRecorder(keras.callbacks.Callback):
         done = batch + 1
         self.steps += done - (self._last + 1)
         self._last = batch
-        if done % self.every and self.every > 1:
+        if done % self.every:
             return
         logs = logs or {}
         self.rows.append(
@@ -398,29 +405,3 @@ class CurveRecorder(keras.callbacks.Callback):
                 "accuracy": float(logs.get("accuracy", np.nan)),
             }
         )
-
-
-def window_curve(curve):
-    """Turn running-mean rows into the mean loss and accuracy of each window.
-
-    Keras reports the mean over the epoch so far; the mean over the batches
-    between two rows is recovered from the two running means. Returns a dict of
-    arrays ``step``, ``loss`` and ``accuracy`` (one entry per window).
-    """
-    steps, losses, accs = [], [], []
-    prev_epoch, prev_batch, prev_loss, prev_acc = None, 0, 0.0, 0.0
-    for row in curve:
-        if row["epoch"] != prev_epoch:
-            prev_epoch, prev_batch, prev_loss, prev_acc = row["epoch"], 0, 0.0, 0.0
-        width = row["batch"] - prev_batch
-        if width <= 0:
-            continue
-        losses.append((row["loss"] * row["batch"] - prev_loss * prev_batch) / width)
-        accs.append((row["accuracy"] * row["batch"] - prev_acc * prev_batch) / width)
-        steps.append(row["step"])
-        prev_batch, prev_loss, prev_acc = row["batch"], row["loss"], row["accuracy"]
-    return {
-        "step": np.array(steps),
-        "loss": np.array(losses),
-        "accuracy": np.array(accs),
-    }

@@ -1,0 +1,276 @@
+"""The training panel: controls from the settings, a run in a thread, live views.
+
+:class:`TrainingPanel` trains with :func:`bilstm.run`, the one run function the
+command line and the experiment runner also use, so a panel run with the
+lesson's settings and seed 1 trains the very model ``python -m bilstm train``
+trains. It holds no training logic of its own: a Keras callback reports
+progress after every chunk of batches and stops training when Stop is pressed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .. import settings as _settings
+from ..runs import run as run_settings
+from ..training import CurveRecorder
+from . import layout, views
+from .estimates import chunk_steps, shape_key
+
+__all__ = ["TrainingPanel"]
+
+_REDRAW_SECONDS = 0.5  # the ticker's period (progress text)
+_CURVE_SECONDS = 1.5  # the curve redraws at most this often (drawing costs ~0.1 s)
+_MEASURED: dict = {}  # shape key -> measured seconds per step, for this process
+
+
+@dataclass
+class _LiveRun:
+    """The state of the run in progress, shared by its thread and the ticker."""
+
+    run: dict
+    total: int
+    compiling: bool
+    rows: list = field(default_factory=list)  # the curve so far (CurveRecorder)
+    start: float = field(default_factory=time.perf_counter)
+    first: tuple | None = None  # (time, batches done) when the first chunk ended
+    drawn: int = 0  # curve rows drawn so far
+    last_draw: float = 0.0
+    over: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+
+class _PanelCallback(CurveRecorder):
+    """Record the curve, note the first chunk's end, stop when asked."""
+
+    def __init__(self, stop_event, live):
+        super().__init__()
+        self.stop_event, self.live = stop_event, live
+        live.rows = self.rows
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.live.first is None:
+            self.live.first = (time.perf_counter(), batch + 1)
+            self.live.wake.set()  # draw the first point now, not at the next tick
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+
+
+class TrainingPanel:
+    """Retrain the lesson's model live and compare runs.
+
+    Keyword arguments are settings of :mod:`bilstm.settings`: those with a
+    control (``n_timesteps``, ``merge_mode``, ``batch_size``, ``cells``,
+    ``n_train``, ``direction``, ``seed``) set its starting value, the others
+    (``epochs``, ``n_test``, ``learning_rate``, ``schedule``) hold for every
+    run. Each run is scored on ``n_test`` fresh sequences, 1,000 unless
+    given. ``examples`` is how many sample sequences the strip shows,
+    ``notebook`` the path named in the note on how to retrain live, and
+    ``chunk`` the batches per compiled call (default: ``chunk_steps`` of the
+    shape, under a third of a second, so Stop is felt at once). ``build``
+    and ``data`` pose another model or problem, as in :func:`bilstm.run`.
+
+    Attributes: ``model`` (the latest trained model, ``None`` before the
+    first run), ``runs`` (a list of plain dicts, one per run), ``controls``
+    (setting name -> widget), ``retrain_button``, ``stop_button``,
+    ``live_curve`` (the running run's curve rows so far) and ``widget`` (the
+    whole panel). Methods: :meth:`retrain`, :meth:`stop`, :meth:`wait`.
+    """
+
+    def __init__(
+        self,
+        *,
+        examples=4,
+        notebook="book/playground.ipynb",
+        chunk=None,
+        build=None,
+        data=None,
+        **settings,
+    ):
+        start = _settings.check({"n_test": 1000, **settings})
+        self.fixed = {k: v for k, v in start.items() if k not in layout.CONTROLS}
+        self.examples, self.notebook, self.chunk = examples, notebook, chunk
+        self.build, self.data = build, data
+        self.model = None
+        self.runs: list[dict] = []
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
+        self._live: _LiveRun | None = None
+        layout.build(self, start)
+        self.retrain_button.on_click(lambda _: self.retrain())
+        self.stop_button.on_click(lambda _: self.stop())
+        for control in self.controls.values():
+            control.observe(lambda _: self._update_estimate(), names="value")
+        self._update_estimate()
+
+    @classmethod
+    def with_default_run(cls, **kwargs) -> TrainingPanel:
+        """Make a panel and train once with its starting settings before returning.
+
+        The run happens in the calling thread, so when the notebook is saved
+        the widget state already holds its curve, results and history.
+        """
+        panel = cls(**kwargs)
+        panel.retrain(background=False)
+        return panel
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = (
+            "TrainingPanel (open the notebook in JupyterLab to retrain)"
+        )
+        return bundle
+
+    @property
+    def settings(self) -> dict:
+        """The settings the next run uses: the controls' values and the fixed ones."""
+        return {**self.fixed, **{k: c.value for k, c in self.controls.items()}}
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    @property
+    def live_curve(self) -> list:
+        """The curve rows of the run in progress (or the last run) so far."""
+        return [] if self._live is None else list(self._live.rows)
+
+    def _update_estimate(self):
+        self.estimate.value = views.estimate_html(self.settings, _MEASURED)
+
+    def _say(self, text, warn=False):
+        self.message.value = views.message_html(text, warn)
+
+    def retrain(self, background: bool = True) -> bool:
+        """Start a run with the current settings; return False if one is going.
+
+        With ``background=False`` the run happens in the calling thread.
+        """
+        with self._lock:
+            if not self._done.is_set():
+                self._say(
+                    "A run is still going: press Stop first, or wait for it to finish.",
+                    warn=True,
+                )
+                return False
+            self._done.clear()
+            self._stop_event.clear()
+        run = {"run": len(self.runs) + 1, **self.settings, "status": "running"}
+        run["label"] = views.run_label(run)
+        self.runs.append(run)
+        self.retrain_button.disabled, self.stop_button.disabled = True, False
+        self._say("")
+        if not background:
+            self._run(run)
+            return True
+        context = contextvars.copy_context()  # keep the cell's parent for messages
+        threading.Thread(
+            target=context.run, args=(self._run, run), name="bilstm-panel", daemon=True
+        ).start()
+        return True
+
+    def stop(self):
+        """Ask the current run to stop after its current chunk of batches."""
+        if not self.running:
+            return
+        self._stop_event.set()
+        live = self._live
+        if live is not None and live.first is None and live.compiling:
+            self._say(
+                "Stopping as soon as the training loop for this new shape is "
+                "compiled and has run its first chunk…"
+            )
+        else:
+            self._say("Stopping after the current chunk of batches…")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run ends; return False if ``timeout`` passed."""
+        return self._done.wait(timeout)
+
+    def _run(self, run):
+        s = {k: run[k] for k in _settings.SETTINGS}
+        total = s["epochs"] * -(-s["n_train"] // s["batch_size"])
+        live = self._live = _LiveRun(run, total, shape_key(s) not in _MEASURED)
+        callback = _PanelCallback(self._stop_event, live)
+        layout.show_start(self)
+        ticker = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._tick, live), daemon=True
+        )
+        ticker.start()
+        chunk = self.chunk or chunk_steps(
+            s["batch_size"], s["n_timesteps"], s["cells"], s["direction"]
+        )
+        try:
+            result = run_settings(
+                s,
+                build=self.build,
+                data=self.data,
+                callbacks=[callback],
+                steps_per_execution=chunk,
+            )
+            error = None
+        except Exception as err:  # report it in the panel and keep the panel usable
+            error = err
+        trained = time.perf_counter()
+        live.over.set()
+        live.wake.set()
+        ticker.join()
+        if error is not None:
+            return self._end(layout.show_failure(self, run, error))
+        steps = result.training.steps
+        if live.first is not None and steps > live.first[1]:
+            _MEASURED[shape_key(s)] = (trained - live.first[0]) / (
+                steps - live.first[1]
+            )
+        else:
+            _MEASURED.setdefault(shape_key(s), None)
+        self.model = result.model
+        self._end(layout.show_result(self, run, result, total))
+
+    def _tick(self, live):
+        """Every half second: progress text; the curve when it has new points."""
+        while True:
+            live.wake.wait(_REDRAW_SECONDS)
+            live.wake.clear()
+            if live.over.is_set():
+                break
+            try:
+                self.progress_text.value = self._progress(live)
+                rows = list(live.rows)
+                now = time.perf_counter()
+                if len(rows) != live.drawn and now - live.last_draw >= _CURVE_SECONDS:
+                    layout.draw_curve(self, rows, live.total, live.run)
+                    live.drawn, live.last_draw = len(rows), time.perf_counter()
+            except Exception:  # noqa: BLE001 - a drawing hiccup must not stop training
+                pass
+
+    def _progress(self, live):
+        rows = list(live.rows)
+        done = rows[-1]["step"] if rows else 0
+        self.progress.value = done / live.total
+        elapsed = time.perf_counter() - live.start
+        if live.first is None:
+            waiting = (
+                "stopping"
+                if self._stop_event.is_set()
+                else "compiling"
+                if live.compiling
+                else "starting"
+            )
+            return views.progress_text(done, live.total, elapsed, waiting=waiting)
+        t0, s0 = live.first
+        rate = (time.perf_counter() - t0) / (done - s0) if done > s0 else None
+        return views.progress_text(done, live.total, elapsed, rate)
+
+    def _end(self, message):
+        layout.show_history(self)
+        self.retrain_button.disabled, self.stop_button.disabled = False, True
+        self._update_estimate()
+        self._say(*message)
+        self._done.set()

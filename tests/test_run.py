@@ -1,0 +1,63 @@
+"""One run function: the CLI, the panel and the runner train the same model."""
+
+import keras
+import numpy as np
+import pytest
+from bilstm import run
+from bilstm.cli import main
+from bilstm.experiments import run_experiment
+from bilstm.widgets import TrainingPanel
+
+SETTING = {"seed": 3, "n_train": 3000, "cells": 16}
+
+
+def same_weights(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return run(SETTING)
+
+
+def test_cli_panel_and_runner_train_bit_identical_weights(reference, tmp_path):
+    want = reference.model.get_weights()
+
+    path = tmp_path / "cli.keras"
+    argv = ["train", "--seed", "3", "--samples", "3000", "--cells", "16"]
+    assert main([*argv, "--save", str(path)]) == 0
+    assert same_weights(keras.models.load_model(path).get_weights(), want)
+
+    panel = TrainingPanel.with_default_run(seed=3, n_train=3000, cells=16)
+    assert same_weights(panel.model.get_weights(), want)
+
+    settings = {k: v for k, v in SETTING.items() if k != "seed"}
+    (row,) = run_experiment([settings], [3], keep_models=True)
+    assert same_weights(row["model"].get_weights(), want)
+
+    other = run({**SETTING, "seed": 4})  # and the seed matters
+    assert not same_weights(other.model.get_weights(), want)
+
+
+def test_the_chunk_size_does_not_change_the_weights(reference):
+    # The panel cuts training into shorter compiled chunks than the CLI; the
+    # steps are the same, so the weights are too.
+    chunked = run(SETTING, steps_per_execution=7)
+    assert same_weights(chunked.model.get_weights(), reference.model.get_weights())
+    assert chunked.training.steps == reference.training.steps == 300
+
+
+def test_a_run_records_what_it_did(reference):
+    assert reference.settings["n_train"] == 3000 and reference.seed == 3
+    assert reference.X_test.shape == (100, 10, 1)  # the lesson's 100 test sequences
+    assert 0.5 < reference.scores["accuracy"] <= 1.0
+    assert reference.training.steps == 300 and reference.seconds > 0
+
+
+def test_bad_settings_fail_before_anything_trains():
+    with pytest.raises(ValueError, match="cells must be a whole number"):
+        run({"cells": -1})
+    with pytest.raises(ValueError, match="build must be a function"):
+        run(build="lstm")
+    with pytest.raises(ValueError, match="test_seed must be a whole number"):
+        run(test_seed=-2)
