@@ -4,7 +4,16 @@ import sys
 import numpy as np
 import pytest
 
-from bilstm.data import cumsum_labels, get_sequence, get_sequences, limit_for, make_rng
+from bilstm.data import (
+    check_x,
+    cumsum_labels,
+    flip_step,
+    get_sequence,
+    get_sequences,
+    limit_for,
+    make_rng,
+    squeeze_features,
+)
 
 
 def lesson_loop(values, limit):
@@ -100,3 +109,46 @@ def test_data_layer_imports_no_keras():
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_flip_step_finds_first_one_and_marks_never():
+    y = np.array([[0, 0, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0]], dtype=np.float32)
+    assert flip_step(y).tolist() == [2, 0, 4]
+    assert flip_step(y[..., None]).tolist() == [2, 0, 4]
+    assert flip_step(y[0]).tolist() == [2]
+
+
+def test_squeeze_features_gives_sequences_by_steps():
+    X, _ = get_sequences(3, 5, rng=0)
+    np.testing.assert_array_equal(squeeze_features(X), X[..., 0])
+    assert squeeze_features(X[..., 0]).shape == (3, 5)
+    assert squeeze_features(X[0, :, 0]).shape == (1, 5)
+    assert squeeze_features(X).dtype == np.float64
+    for bad in (np.float64(1.0), np.zeros((3, 5, 2)), np.zeros((2, 3, 5, 1))):
+        with pytest.raises(ValueError, match="n_sequences, n_timesteps"):
+            squeeze_features(bad)
+
+
+class _Shaped:
+    """Anything with a Keras-style ``input_shape``: all that check_x reads."""
+
+    input_shape = (None, 6, 1)
+
+
+def test_check_x_accepts_the_models_shape_as_float32():
+    X, _ = get_sequences(2, 6, rng=0)
+    checked = check_x(_Shaped(), X.astype(np.float64))
+    assert checked.dtype == np.float32 and checked.shape == (2, 6, 1)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((2, 5, 1)), "sequence length 6"),
+        (np.zeros((2, 6)), r"\(n_sequences, 6, 1\)"),
+        (np.zeros((0, 6, 1)), "at least one sequence"),
+    ],
+)
+def test_check_x_says_what_shape_is_needed(X, message):
+    with pytest.raises(ValueError, match=message):
+        check_x(_Shaped(), X)

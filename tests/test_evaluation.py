@@ -3,6 +3,7 @@ import pytest
 
 from bilstm.data import get_sequences
 from bilstm.evaluation import (
+    error_rate_by_distance,
     evaluate,
     evaluate_fresh,
     predict_classes,
@@ -57,6 +58,12 @@ def test_wilson_interval_known_values():
         wilson_interval(11, 10)
 
 
+@pytest.mark.parametrize("trials", [1, 4, 69, 1000])
+def test_wilson_interval_is_exact_at_the_ends(trials):
+    assert wilson_interval(0, trials)[0] == 0.0
+    assert wilson_interval(trials, trials)[1] == 1.0
+
+
 def test_agrees_with_keras_evaluate():
     set_seed(0)
     model = build_model(10, 8)
@@ -87,3 +94,33 @@ def test_wrong_sequence_length_is_refused():
     model = build_model(7, 4)
     with pytest.raises(ValueError, match="sequence length 7"):
         predict_proba(model, np.zeros((2, 5, 1)))
+
+
+def test_predict_proba_takes_sequences_without_the_feature_axis():
+    model = Fixed([[0.1, 0.2, 0.9, 0.8]])
+    np.testing.assert_allclose(
+        predict_proba(model, np.zeros((1, 4))), [[[0.1], [0.2], [0.9], [0.8]]]
+    )
+    with pytest.raises(ValueError, match="at least one sequence"):
+        predict_proba(model, np.zeros((0, 4, 1)))
+
+
+def test_error_rate_by_distance_counts_steps_per_bin():
+    # limit 1.0 for 4 steps; running sums 0.5, 0.95, 1.45, 2.45 -> distances
+    # 0.5, 0.05, 0.45, 1.45
+    X = np.array([[0.5, 0.45, 0.5, 1.0]])
+    wrong = np.array([[False, True, False, False]])
+    table = error_rate_by_distance(X, wrong, edges=(0, 0.1, 0.5, np.inf))
+    np.testing.assert_array_equal(table["steps"], [1, 1, 2])
+    np.testing.assert_array_equal(table["errors"], [1, 0, 0])
+    np.testing.assert_allclose(table["rate"], [1.0, 0.0, 0.0])
+
+
+def test_error_rate_by_distance_accepts_keras_shapes_and_marks_empty_bins():
+    X, _ = get_sequences(50, 8, rng=0)
+    wrong = np.zeros((50, 8, 1), bool)
+    table = error_rate_by_distance(X, wrong[..., 0], edges=(0, 100, 200))
+    assert table["steps"].tolist() == [400, 0]
+    assert table["rate"][0] == 0 and np.isnan(table["rate"][1])
+    with pytest.raises(ValueError, match="increasing"):
+        error_rate_by_distance(X, wrong[..., 0], edges=(1, 0))

@@ -3,7 +3,14 @@ import numpy as np
 import pytest
 from keras import layers
 
-from bilstm.model import DIRECTIONS, MERGE_MODES, build_model
+from bilstm.model import (
+    DIRECTIONS,
+    MERGE_MODES,
+    build_model,
+    lstm_param_count,
+    model_param_counts,
+)
+from bilstm.scratch import merge
 
 EXPECTED_PARAMS = {
     ("bidirectional", "concat"): 20_901,
@@ -53,13 +60,50 @@ def test_bidirectional_equals_forward_merged_with_flipped_backward(merge_mode):
     X = np.random.default_rng(0).random((4, 12, 1)).astype("float32")
     forward = np.asarray(_reference_lstm(bi.forward_layer, False)(X))
     backward = np.asarray(_reference_lstm(bi.backward_layer, True)(X))[:, ::-1]
-    expected = {
-        "concat": np.concatenate([forward, backward], axis=-1),
-        "sum": forward + backward,
-        "mul": forward * backward,
-        "ave": (forward + backward) / 2,
-    }[merge_mode]
+    expected = merge(forward, backward, merge_mode)
     np.testing.assert_allclose(np.asarray(bi(X)), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+def test_merge_matches_keras_bidirectional(merge_mode):
+    """bilstm.scratch.merge, the NumPy merge the chapters call, is Keras's."""
+    inputs = keras.Input((7, 2))
+    lstm = layers.LSTM(3, return_sequences=True)
+    split = layers.Bidirectional(lstm, merge_mode=None)
+    merged = layers.Bidirectional(lstm, merge_mode=merge_mode)
+    split(inputs), merged(inputs)
+    merged.set_weights(split.get_weights())
+    X = np.random.default_rng(1).random((5, 7, 2)).astype("float32")
+    forward, backward = (np.asarray(t) for t in split(X))
+    out = merge(forward, backward, merge_mode)
+    assert out.shape == tuple(merged(X).shape)
+    np.testing.assert_allclose(np.asarray(merged(X)), out, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("units, input_dim", [(1, 1), (50, 1), (7, 3)])
+def test_lstm_param_count_matches_keras(units, input_dim):
+    lstm = layers.LSTM(units)
+    lstm.build((None, 4, input_dim))
+    assert lstm_param_count(units, input_dim) == lstm.count_params()
+
+
+@pytest.mark.parametrize("direction, merge_mode", sorted(EXPECTED_PARAMS))
+@pytest.mark.parametrize("cells", [1, 8, 50])
+def test_model_param_counts_match_keras(direction, merge_mode, cells):
+    model = build_model(10, cells, merge_mode, direction)
+    counts = model_param_counts(cells, merge_mode, direction)
+    assert counts["total"] == model.count_params()
+    assert counts["recurrent"] == model.layers[1].count_params()
+    assert counts["output"] == model.get_layer("per_step").count_params()
+
+
+def test_param_counts_refuse_bad_arguments():
+    with pytest.raises(ValueError, match="units"):
+        lstm_param_count(0)
+    with pytest.raises(ValueError, match="input_dim"):
+        lstm_param_count(3, 1.5)
+    with pytest.raises(ValueError, match="direction"):
+        model_param_counts(3, direction="sideways")
 
 
 def test_go_backwards_lstm_returns_reversed_time_order():

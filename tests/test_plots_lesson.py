@@ -1,4 +1,7 @@
-"""Figures of the lesson chapters (1-3): the right artists, labels and data."""
+"""Figures of the lesson chapters (1-3): the right artists, labels and data.
+
+Also the package's layout: ``bilstm.plots`` re-exports every figure of its modules.
+"""
 
 import matplotlib
 
@@ -11,6 +14,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Annotation
 
 from bilstm import get_sequences, plots
+from bilstm.data import flip_step
 
 
 @pytest.fixture(autouse=True)
@@ -57,13 +61,6 @@ def test_unrolled_bilstm_rejects_bad_steps():
         plots.plot_unrolled_bilstm(0)
 
 
-def test_flip_step_finds_first_one_and_marks_never():
-    y = np.array([[0, 0, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0]], dtype=np.float32)
-    assert plots.flip_step(y).tolist() == [2, 0, 4]
-    assert plots.flip_step(y[..., None]).tolist() == [2, 0, 4]
-    assert plots.flip_step(y[0]).tolist() == [2]
-
-
 def test_cumsum_sequences_one_panel_per_sequence():
     X, y = get_sequences(3, 10, rng=0)
     fig = plots.plot_cumsum_sequences(X, y, ncols=2)
@@ -91,7 +88,7 @@ def test_cumsum_sequences_single_sequence_and_no_flip():
 
 
 def test_flip_positions_one_histogram_per_length():
-    flips = {n: plots.flip_step(get_sequences(500, n, rng=n)[1]) for n in (5, 10, 20)}
+    flips = {n: flip_step(get_sequences(500, n, rng=n)[1]) for n in (5, 10, 20)}
     fig = plots.plot_flip_positions(flips)
     (ax,) = fig.axes
     labels = ax.get_legend_handles_labels()[1]
@@ -111,3 +108,23 @@ def test_class_balance_bars_match_label_means():
     assert np.allclose(overall.get_ydata(), y.mean())
     assert ax.get_ylim() == (0.0, 1.0)
     assert "200" in ax.get_title()
+
+
+def test_plots_reexports_every_figure_of_its_modules():
+    from bilstm.plots import diagram, lesson, panel, results, style
+
+    exported = set(plots.__all__)
+    for module in (diagram, lesson, panel, results, style):
+        for name in module.__all__:
+            if name.startswith("plot_") or name.isupper() or name == "figure_png":
+                assert name in exported, f"{module.__name__}.{name} not re-exported"
+                assert getattr(plots, name) is getattr(module, name)
+    assert all(hasattr(plots, name) for name in exported)
+
+
+def test_line_colors_are_the_palette_without_yellow():
+    assert plots.OKABE_ITO["yellow"] not in plots.LINE_COLORS
+    assert len(plots.LINE_COLORS) == len(plots.OKABE_ITO) - 1
+    assert list(plots.LINE_COLORS) == [
+        c for name, c in plots.OKABE_ITO.items() if name != "yellow"
+    ]

@@ -1,4 +1,4 @@
-"""Figures of lesson chapters 4-7: learning curve, errors, predictions."""
+"""Figures of lesson chapters 4-7 and the extensions: curves, errors, searches."""
 
 import matplotlib
 
@@ -10,7 +10,8 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from bilstm import get_sequences, plots
-from bilstm.training import window_curve
+from bilstm.curves import window_curve
+from bilstm.evaluation import DISTANCE_EDGES, error_rate_by_distance
 
 
 @pytest.fixture(autouse=True)
@@ -61,34 +62,13 @@ def test_learning_curve_rejects_an_empty_curve():
         plots.plot_learning_curve([])
 
 
-def test_error_rate_by_distance_counts_steps_per_bin():
-    # limit 1.0 for 4 steps; running sums 0.5, 0.95, 1.45, 2.45 -> distances
-    # 0.5, 0.05, 0.45, 1.45
-    X = np.array([[0.5, 0.45, 0.5, 1.0]])
-    wrong = np.array([[False, True, False, False]])
-    table = plots.error_rate_by_distance(X, wrong, edges=(0, 0.1, 0.5, np.inf))
-    np.testing.assert_array_equal(table["steps"], [1, 1, 2])
-    np.testing.assert_array_equal(table["errors"], [1, 0, 0])
-    np.testing.assert_allclose(table["rate"], [1.0, 0.0, 0.0])
-
-
-def test_error_rate_by_distance_accepts_keras_shapes_and_marks_empty_bins():
-    X, _ = get_sequences(50, 8, rng=0)
-    wrong = np.zeros((50, 8, 1), bool)
-    table = plots.error_rate_by_distance(X, wrong[..., 0], edges=(0, 100, 200))
-    assert table["steps"].tolist() == [400, 0]
-    assert table["rate"][0] == 0 and np.isnan(table["rate"][1])
-    with pytest.raises(ValueError, match="increasing"):
-        plots.error_rate_by_distance(X, wrong[..., 0], edges=(1, 0))
-
-
 def test_error_by_distance_plot_has_one_bar_per_bin_with_counts():
     X, y = get_sequences(200, 10, rng=1)
     running = np.cumsum(X[..., 0], axis=1)
     wrong = np.abs(running - 2.5) < 0.1  # a model that errs only near the limit
     fig = plots.plot_error_by_distance(X, wrong)
     (ax,) = fig.axes
-    n_bins = len(plots.DISTANCE_EDGES) - 1
+    n_bins = len(DISTANCE_EDGES) - 1
     assert len(ax.patches) == n_bins
     heights = np.array([p.get_height() for p in ax.patches])
     assert heights[0] == pytest.approx(100) and heights[1] == pytest.approx(100)
@@ -96,7 +76,7 @@ def test_error_by_distance_plot_has_one_bar_per_bin_with_counts():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0] == "0–0.05" and labels[-1] == "≥ 1"
     counts = [t.get_text() for t in ax.texts]
-    table = plots.error_rate_by_distance(X, wrong)
+    table = error_rate_by_distance(X, wrong)
     assert counts == [
         f"{k}/{n}" for k, n in zip(table["errors"], table["steps"], strict=True)
     ]
@@ -218,3 +198,62 @@ def test_training_needed_leaves_a_gap_where_no_run_got_there():
     assert len(ax.get_lines()) == 1  # no budget line
     with pytest.raises(ValueError, match="same length"):
         plots.plot_training_needed([5, 10], [[100]])
+
+
+def test_error_by_distance_plot_draws_bins_with_no_errors_or_only_errors():
+    # 0 wrong of 69 steps and 4 of 4 once left rounding crumbs below zero in
+    # the error bars, which matplotlib refuses
+    X = np.concatenate([np.zeros(69), np.full(4, 10.0)])[None]  # sums 0, then 10-40
+    wrong = X > 0
+    fig = plots.plot_error_by_distance(X, wrong, limit=0.0, edges=(0, 5, 100))
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == pytest.approx([0.0, 100.0])
+
+
+def _speed_results():
+    def run(seconds):
+        return {"seconds": seconds}
+
+    return {
+        "lesson": {
+            "plain_fit": run(60.0),
+            "train_first": run(9.0),
+            "train_cached": run(4.0),
+        },
+        "levers": {
+            "xla_and_steps_per_execution": [
+                {"jit_compile": False, "steps_per_execution": 1, "seconds": 50.0},
+                {"jit_compile": True, "steps_per_execution": 200, "seconds": 6.0},
+            ]
+        },
+    }
+
+
+def test_training_speed_one_bar_per_run_top_to_bottom():
+    fig = plots.plot_training_speed(_speed_results())
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top first
+    assert labels == [
+        "fit, Keras defaults",
+        "fit, no XLA, 1 steps/call",
+        "fit, XLA, 200 steps/call",
+        "train, first call",
+        "train, cached",
+    ]
+    widths = [p.get_width() for p in ax.patches][::-1]
+    assert widths == [60.0, 50.0, 6.0, 9.0, 4.0]
+    assert "seconds" in ax.get_xlabel()
+
+
+def test_training_speed_names_what_is_missing():
+    results = _speed_results()
+    del results["lesson"]["train_cached"]
+    with pytest.raises(ValueError, match="train_cached"):
+        plots.plot_training_speed(results)
+
+
+def test_figure_png_renders_at_the_figures_or_a_given_dpi():
+    fig = plots.plot_live_curve([])  # 7.2 x 2.5 inches at 90 dpi
+    width = int.from_bytes(plots.figure_png(fig)[16:20], "big")
+    small = int.from_bytes(plots.figure_png(fig, dpi=45)[16:20], "big")
+    assert width == 648 and small == 324

@@ -13,11 +13,14 @@ import numpy as np
 
 __all__ = [
     "check_positive_int",
+    "check_x",
     "cumsum_labels",
+    "flip_step",
     "get_sequence",
     "get_sequences",
     "limit_for",
     "make_rng",
+    "squeeze_features",
 ]
 
 
@@ -33,12 +36,53 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_x(model, X) -> np.ndarray:
+    """Check that inputs ``X`` fit ``model``; return them as a float32 array.
+
+    ``X`` must be shaped like the model's input, ``(n_sequences, n_timesteps,
+    1)``, and hold at least one sequence. Only ``model.input_shape`` is read,
+    so this needs no Keras.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    expected = tuple(model.input_shape[1:])
+    if X.ndim != 3 or X.shape[1:] != expected:
+        raise ValueError(
+            f"X must have shape (n_sequences, {expected[0]}, {expected[1]}) for this "
+            f"model (sequence length {expected[0]}), got {X.shape}"
+        )
+    if len(X) == 0:
+        raise ValueError("X must hold at least one sequence")
+    return X
+
+
+def squeeze_features(values, dtype=np.float64) -> np.ndarray:
+    """Sequences as a 2-D array ``(n_sequences, n_timesteps)``.
+
+    Accepts one sequence ``(n_timesteps,)``, several ``(k, n_timesteps)`` or
+    Keras's layout ``(k, n_timesteps, 1)``: the feature axis is dropped and a
+    single sequence becomes a batch of one.
+    """
+    values = np.asarray(values, dtype=dtype)
+    if values.ndim == 3 and values.shape[-1] == 1:
+        values = values[..., 0]
+    if not 1 <= values.ndim <= 2:
+        raise ValueError(
+            "expected sequences shaped (n_timesteps,), (n_sequences, n_timesteps) "
+            f"or (n_sequences, n_timesteps, 1), got {values.shape}"
+        )
+    return np.atleast_2d(values)
+
+
 def make_rng(rng=None) -> np.random.Generator:
-    """Turn ``None``, an integer seed or a Generator into a Generator."""
+    """Turn ``None``, an integer seed or a Generator into a Generator.
+
+    ``None`` gives a generator seeded from NumPy's global one, so that after
+    :func:`bilstm.set_seed` it too repeats from run to run.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None:
-        return np.random.default_rng()
+        return np.random.default_rng(np.random.randint(2**31))
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral) or rng < 0:
         raise ValueError(
             "rng must be None, a non-negative integer seed or a "
@@ -85,3 +129,14 @@ def get_sequence(n_timesteps: int, rng=None):
     """Make one (input, label) pair, each of shape ``(n_timesteps,)``."""
     X, y = get_sequences(1, n_timesteps, rng)
     return X[0, :, 0], y[0, :, 0]
+
+
+def flip_step(y) -> np.ndarray:
+    """Index of the first 1 label in each sequence of ``y`` (last axis is time).
+
+    ``y`` is shaped as for :func:`squeeze_features`. Sequences whose labels
+    never reach 1 get the sequence length.
+    """
+    y = squeeze_features(y) > 0.5
+    n = y.shape[-1]
+    return np.where(y.any(axis=-1), y.argmax(axis=-1), n)

@@ -8,10 +8,18 @@ import math
 
 import numpy as np
 
-from .data import check_positive_int, get_sequences
+from .data import (
+    check_positive_int,
+    check_x,
+    get_sequences,
+    limit_for,
+    squeeze_features,
+)
 from .training import check_xy
 
 __all__ = [
+    "DISTANCE_EDGES",
+    "error_rate_by_distance",
     "evaluate",
     "evaluate_fresh",
     "predict_classes",
@@ -21,6 +29,7 @@ __all__ = [
 
 _EPSILON = 1e-7  # Keras's clipping constant for cross-entropy on probabilities
 _PREDICT_BATCH = 4096
+DISTANCE_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, np.inf)
 
 
 def predict_proba(model, X) -> np.ndarray:
@@ -32,7 +41,7 @@ def predict_proba(model, X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 2:
         X = X[..., np.newaxis]
-    X, _ = check_xy(model, X, np.zeros(X.shape[:2] + (1,), np.float32))
+    X = check_x(model, X)
     parts = [
         np.asarray(model(X[i : i + _PREDICT_BATCH], training=False))
         for i in range(0, len(X), _PREDICT_BATCH)
@@ -64,7 +73,10 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the ends: rounding would otherwise leave e.g. 3e-18 for 0 of 69
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
 
 
 def evaluate(model, X, y) -> dict:
@@ -102,3 +114,32 @@ def evaluate_fresh(model, n_sequences: int = 100, rng=None) -> dict:
     result = evaluate(model, X, y)
     result["X"], result["y"] = X[..., 0], y[..., 0]
     return result
+
+
+def error_rate_by_distance(X, wrong, limit=None, edges=DISTANCE_EDGES):
+    """Error rate of the steps grouped by how far the running sum is from the limit.
+
+    ``X`` holds the inputs ``(N, n)`` (or ``(N, n, 1)``) and ``wrong`` marks the
+    steps a model got wrong, shaped ``(N, n)``. The distance of a step is
+    ``|cumsum(X)[t] - limit|`` (the limit defaults to ``n / 4``); ``edges`` are
+    the bin edges (left-closed). Returns a dict of arrays: ``edges``,
+    ``steps`` (steps per bin), ``errors`` (wrong steps per bin) and ``rate``
+    (``errors / steps``, NaN for an empty bin).
+    """
+    X = squeeze_features(X)
+    wrong = np.asarray(wrong, dtype=bool).reshape(X.shape)
+    if limit is None:
+        limit = limit_for(X.shape[-1])
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be at least two increasing bin edges")
+    distance = np.abs(np.cumsum(X, axis=-1) - limit).ravel()
+    bins = np.digitize(distance, edges) - 1
+    inside = (bins >= 0) & (bins < len(edges) - 1)
+    n_bins = len(edges) - 1
+    steps = np.bincount(bins[inside], minlength=n_bins)
+    errors = np.bincount(bins[inside], weights=wrong.ravel()[inside], minlength=n_bins)
+    errors = errors.astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(steps > 0, errors / np.maximum(steps, 1), np.nan)
+    return {"edges": edges, "steps": steps, "errors": errors, "rate": rate}

@@ -19,6 +19,8 @@ __all__ = [
     "build_model",
     "check_choice",
     "check_learning_rate",
+    "lstm_param_count",
+    "model_param_counts",
 ]
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -112,3 +114,37 @@ def build_model(
         metrics=["accuracy"],
     )
     return model
+
+
+def lstm_param_count(units: int, input_dim: int = 1) -> int:
+    """Weights of one LSTM layer with ``units`` cells reading ``input_dim`` features.
+
+    Each of the four blocks (three gates and the candidate cell value) has
+    ``input_dim * units`` input weights, ``units * units`` recurrent weights and
+    ``units`` biases: ``4 * units * (input_dim + units + 1)`` in all.
+    """
+    units = check_positive_int("units", units)
+    input_dim = check_positive_int("input_dim", input_dim)
+    return 4 * units * (input_dim + units + 1)
+
+
+def model_param_counts(
+    cells: int, merge_mode: str = "concat", direction: str = "bidirectional"
+) -> dict:
+    """Parameters of :func:`build_model`'s model, counted by hand.
+
+    Returns ``recurrent`` (the LSTM, or both directions' LSTMs), ``output``
+    (the per-step sigmoid unit: one weight per feature it sees plus a bias) and
+    their ``total``. The sequence length does not matter: every step shares
+    the same weights.
+    """
+    cells = check_positive_int("cells", cells)
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
+    check_choice("direction", direction, DIRECTIONS)
+    if direction == "bidirectional":
+        recurrent = 2 * lstm_param_count(cells)
+        width = 2 * cells if merge_mode == "concat" else cells
+    else:
+        recurrent, width = lstm_param_count(cells), cells
+    output = width + 1
+    return {"recurrent": recurrent, "output": output, "total": recurrent + output}
