@@ -1,16 +1,34 @@
 """bilstm — the package behind the book *Bidirectional LSTMs, hands on*.
 
-Layers, bottom up (each imports only those below it):
+Layers, bottom up (each imports only those above it in this list)::
 
-- :mod:`bilstm.data` — the cumulative sum problem (NumPy only)
-- :mod:`bilstm.model` — ``build_model`` (Keras)
-- :mod:`bilstm.seeding` — ``set_seed``
-- :mod:`bilstm.training` — ``train``, the fast fitting loop
-- :mod:`bilstm.evaluation` — accuracy, loss and predictions on fresh sequences
-- :mod:`bilstm.experiments` — settings x seeds -> tidy results
-- :mod:`bilstm.plots` — the book's figures (matplotlib)
-- :mod:`bilstm.widgets` — the live training panel (ipywidgets)
-- :mod:`bilstm.cli` — ``python -m bilstm train``
+    settings     every setting once: name, the lesson's default, bounds, help
+    data         the cumulative sum problem: sequences and labels (NumPy only)
+    curves       learning curves as arrays (NumPy only)
+    seeding      set_seed, seeded(seed), the named random streams of a run
+    model        build_model: the lesson's Keras model, its variants
+    training     train: the fast, compiled fitting loop (same steps as fit)
+    evaluation   loss, accuracies, intervals and predictions on sequences
+    runs         run(settings): seed, data, build, train, evaluate, one way
+    experiments  run_experiment: settings x seeds -> tidy rows (joblib, Dask)
+    search       the smallest-fastest search: stopping rule, winners
+    scratch      the lesson's model in NumPy, forward and backward by hand
+    inspect      what a trained model computes: states, probes, ablations
+    plots/       the book's figures, by family (lesson, results, panel, style)
+    widgets/     the live training panel (estimates, views, layout, panel)
+    cli          python -m bilstm train: run() as a command
+
+Where to add things:
+
+- a new setting: a ``Setting`` in :mod:`bilstm.settings`, used in
+  :func:`bilstm.runs.run`; the CLI gets a flag by itself, and giving it a
+  ``label`` makes it a control of the panel;
+- a new problem: a ``data(n_sequences, n_timesteps, rng)`` function shaped
+  like :func:`bilstm.data.get_sequences`, passed to ``run``,
+  ``run_experiment`` (a setting's ``"data"``) or ``TrainingPanel(data=...)``;
+  a new model, likewise, a ``build(settings)`` function;
+- a new figure: a function in the fitting module of :mod:`bilstm.plots`,
+  re-exported by ``bilstm/plots/__init__.py``, using its ``style`` helpers.
 
 Importing the package sets the environment variables that keep TensorFlow's
 C++ log lines out of notebooks, so import ``bilstm`` before ``keras``.
