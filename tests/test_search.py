@@ -337,7 +337,9 @@ def test_a_setting_that_can_pass_runs_every_seed():
         ((0, 1), {"need": 3}, "need must be at most the number of seeds"),
         ((0, 0), {}, "distinct seeds"),
         (3, {}, "seeds must be a list"),
-        ((0, 1), {"need": 1, "n_jobs": 0}, "n_jobs must be a whole number >= 1, or -1"),
+        ((0, 1), {"need": 1, "n_jobs": 0}, "n_jobs must be a whole number >= 1"),
+        ((0, 1), {"need": 1, "n_jobs": 1.5}, "n_jobs must be a whole number >= 1"),
+        ((0, 1), {"need": 1, "n_jobs": "two"}, "n_jobs must be a whole number >= 1"),
         ((0, 1), {"need": 1, "reached": None}, "reached must be a function"),
     ],
 )
