@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from bilstm import training
+from bilstm.curves import window_curve
 from bilstm.data import get_sequences
 from bilstm.evaluation import evaluate
 from bilstm.model import build_model
 from bilstm.seeding import set_seed
-from bilstm.training import train, window_curve
+from bilstm.training import train
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,8 @@ _LAZY = {
     "MERGE_MODES": "model",
     "DIRECTIONS": "model",
     "TimeReverse": "model",
+    "lstm_param_count": "model",
+    "model_param_counts": "model",
     "set_seed": "seeding",
     "train": "training",
     "TrainResult": "training",

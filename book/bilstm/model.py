@@ -11,6 +11,7 @@ import keras
 from keras import layers
 
 from .data import check_positive_int
+from .settings import SETTINGS
 
 __all__ = [
     "DIRECTIONS",
@@ -23,8 +24,9 @@ __all__ = [
     "model_param_counts",
 ]
 
-MERGE_MODES = ("concat", "sum", "mul", "ave")
-DIRECTIONS = ("bidirectional", "forward", "backward")
+#: The merge modes and directions: the choices of those settings.
+MERGE_MODES = SETTINGS["merge_mode"].choices
+DIRECTIONS = SETTINGS["direction"].choices
 
 
 def check_choice(name: str, value, allowed) -> str:

@@ -32,8 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .curves import window_curve  # noqa: F401  (TEMP: until plots imports curves)
-from .data import check_positive_int, make_rng
+from .data import check_positive_int, check_x, make_rng
 
 # Python-side TensorFlow warnings (such as "triggered tf.function retracing"
 # when a reader tries many shapes) would otherwise print into notebook cells.
@@ -74,20 +73,12 @@ class TrainResult:
 
 def check_xy(model, X, y):
     """Check that ``X`` and ``y`` fit ``model``; return them as float32 arrays."""
-    X = np.asarray(X, dtype=np.float32)
+    X = check_x(model, X)
     y = np.asarray(y, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if X.ndim != 3 or X.shape[1:] != expected:
-        raise ValueError(
-            f"X must have shape (n_sequences, {expected[0]}, {expected[1]}) for this "
-            f"model (sequence length {expected[0]}), got {X.shape}"
-        )
     if y.shape != X.shape[:2] + (1,):
         raise ValueError(
             f"y must have shape {X.shape[:2] + (1,)} to match X, got {y.shape}"
         )
-    if len(X) == 0:
-        raise ValueError("X must hold at least one sequence")
     return X, y
 
 
