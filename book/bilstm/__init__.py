@@ -11,7 +11,7 @@ Layers, bottom up (each imports only those above it in this list)::
     evaluation   loss, accuracies, intervals and predictions on sequences
     runs         run(settings): seed, data, build, train, evaluate, one way
     experiments  run_experiment: settings x seeds -> tidy rows (joblib, Dask)
-    search       the smallest-fastest search: stopping rule, winners
+    search       settings that pass a test: stopping rule, closest call, winners
     scratch      the lesson's model in NumPy, forward and backward by hand
     inspect      what a trained model computes: states, probes, ablations
     plots/       the book's figures, by family (lesson, results, panel, style)
