@@ -46,16 +46,9 @@ def panel():
 
 def test_controls_are_the_labelled_settings_with_their_bounds():
     panel = make_panel()
-    assert list(panel.controls) == [
-        "n_timesteps",
-        "merge_mode",
-        "batch_size",
-        "cells",
-        "n_train",
-        "direction",
-        "seed",
-    ]
+    # one control per labelled setting, in the settings' order (test_settings.py)
     assert list(panel.controls) == list(CONTROLS)
+    assert CONTROLS == tuple(name for name, s in SETTINGS.items() if s.label)
     for name, control in panel.controls.items():
         setting = SETTINGS[name]
         assert control.description == setting.label
