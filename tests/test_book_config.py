@@ -61,3 +61,38 @@ def test_intro_chapter_map_links_every_page():
     linked = set(re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", intro))
     for file in _toc_files():
         assert Path(file).name in linked, f"intro.md does not link {file}"
+
+
+def test_every_toc_page_has_a_source_file():
+    for file in _toc_files():
+        sources = [ROOT / f"{file}{ext}" for ext in (".ipynb", ".md")]
+        assert any(p.is_file() for p in sources), f"_toc.yml lists {file}: no such page"
+
+
+def test_parts_come_in_reading_order():
+    parts = {part["caption"]: part for part in TOC["parts"]}
+    assert list(parts) == [
+        "The lesson",
+        "Try it live",
+        "Under the hood",
+        "Extensions",
+        "Appendix",
+    ]
+    hood = [chapter["file"] for chapter in parts["Under the hood"]["chapters"]]
+    assert hood == ["book/inside_the_cell", "book/what_it_learned"]
+
+
+def test_numbered_chapters_keep_the_numbers_in_their_file_names():
+    # Numbering runs on from one numbered part to the next
+    # (use_multitoc_numbering), so an unnumbered part (the playground, under
+    # the hood) shifts nothing and chapter NN_*.ipynb is shown as chapter NN,
+    # the number the prose uses.
+    assert CONFIG["html"]["use_multitoc_numbering"] is True
+    numbered = [
+        chapter["file"]
+        for part in TOC["parts"]
+        if part.get("numbered")
+        for chapter in part["chapters"]
+    ]
+    for number, file in enumerate(numbered, start=1):
+        assert Path(file).name.startswith(f"{number:02d}_"), file

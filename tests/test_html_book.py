@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
 import pytest
+import yaml
 from _browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, skip_or_fail
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOTS = {
     "book/intro.html": "intro.png",
     "book/04_fit.html": "chapter_04_fit.png",
+    "book/inside_the_cell.html": "inside_the_cell.png",
     "book/playground.html": "playground.png",
     "book/performance.html": "performance.png",
 }
@@ -127,6 +129,29 @@ def test_book_is_built():
     assert PAGES, "no pages found under _build/html"
     for page in ("index.html", "book/intro.html", "book/references.html"):
         assert (HTML / page).is_file(), page
+
+
+def test_every_page_in_the_toc_is_built():
+    _skip_or_fail()
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [
+        chapter["file"] for part in toc["parts"] for chapter in part["chapters"]
+    ]
+    assert "book/inside_the_cell" in files and "book/what_it_learned" in files
+    for file in files:
+        assert f"{file}.html" in PAGES, f"{file} is in _toc.yml but was not built"
+
+
+def test_solutions_are_folded_away():
+    """Exercise solutions start closed (a dropdown), also those with code cells."""
+    _skip_or_fail()
+    found = {}
+    for page in PAGES:
+        text = (HTML / page).read_text(encoding="utf-8")
+        found[page] = re.findall(r'class="(solution[^"]*)"', text)
+        assert all("dropdown" in s.split() for s in found[page]), (page, found[page])
+    # the chapter whose solutions run code (gated solution-start/-end directives)
+    assert len(found["book/inside_the_cell.html"]) == 3
 
 
 def _open(browser, base: str, page: str):
