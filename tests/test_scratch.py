@@ -1,11 +1,18 @@
 """bilstm.scratch (NumPy, float64) computes what Keras computes, and its gradients.
 
+Also the chapter's figures, from bilstm.scratch_plots.
+
 Keras works in float32, so forward passes agree to 1e-5 and gradients to 1e-4
 of the largest entry of each array; the finite-difference check runs in
 float64 and is much tighter.
 """
 
 import keras
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -14,6 +21,11 @@ from keras import layers
 from bilstm import get_sequences
 from bilstm import scratch
 from bilstm.model import MERGE_MODES, build_model
+from bilstm.scratch_plots import (
+    plot_gradient_by_lag,
+    plot_lstm_cell,
+    plot_weight_blocks,
+)
 from bilstm.seeding import set_seed
 
 MODELS = [("bidirectional", mode) for mode in MERGE_MODES] + [
@@ -251,3 +263,42 @@ def test_bad_input_raises_value_error(lesson_weights, call, message):
     x, y = get_sequences(2, 4, rng=0)
     with pytest.raises(ValueError, match=message):
         call(lesson_weights, x, y)
+
+
+# --- The chapter's figures (bilstm.scratch_plots) ---------------------------
+
+
+@pytest.fixture
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_cell_diagram_draws_the_four_gates_and_both_states(_close_figures):
+    (ax,) = plot_lstm_cell().axes
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("σ") == 3 and texts.count("tanh") == 2
+    for label in ("$c_{t-1}$", "$c_t$", "$h_{t-1}$", "$x_t$", "f", "i", "g", "o"):
+        assert label in texts, label
+
+
+def test_weight_blocks_show_each_array_with_four_blocks(_close_figures):
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(2, 12)), rng.normal(size=(3, 12)), rng.normal(size=12)]
+    fig = plot_weight_blocks(*arrays, title="blocks")
+    panels = fig.axes[:3]
+    shapes = [ax.images[0].get_array().shape for ax in panels]
+    assert shapes == [(2, 12), (3, 12), (1, 12)]
+    assert [len(ax.lines) for ax in panels] == [4, 4, 4]  # a boundary per block
+    assert {"i: input gate", "o: output gate"} <= {
+        t.get_text() for t in panels[0].texts
+    }
+
+
+def test_gradient_by_lag_draws_one_curve_per_label_on_a_log_axis(_close_figures):
+    panels = {"a": {"x": [1.0, 0.5, 0.25], "y": [1.0, 1.0, 1.0]}, "b": {"x": [2, 1]}}
+    fig = plot_gradient_by_lag(panels)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    assert [len(ax.lines) for ax in fig.axes] == [2, 1]
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), [1.0, 0.5, 0.25])
