@@ -1,6 +1,6 @@
 """bilstm.scratch (NumPy, float64) computes what Keras computes, and its gradients.
 
-Also the chapter's figures, from bilstm.scratch_plots.
+Also the chapter's figures, from bilstm.plots.cell.
 
 Keras works in float32, so forward passes agree to 1e-5 and gradients to 1e-4
 of the largest entry of each array; the finite-difference check runs in
@@ -21,7 +21,7 @@ from keras import layers
 from bilstm import get_sequences
 from bilstm import scratch
 from bilstm.model import MERGE_MODES, build_model
-from bilstm.scratch_plots import (
+from bilstm.plots import (
     plot_gradient_by_lag,
     plot_lstm_cell,
     plot_weight_blocks,
@@ -265,7 +265,7 @@ def test_bad_input_raises_value_error(lesson_weights, call, message):
         call(lesson_weights, x, y)
 
 
-# --- The chapter's figures (bilstm.scratch_plots) ---------------------------
+# --- The chapter's figures (bilstm.plots.cell) ---------------------------
 
 
 @pytest.fixture

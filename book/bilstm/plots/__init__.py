@@ -2,6 +2,8 @@
 
 - :mod:`bilstm.plots.style` — the Okabe-Ito palette and the figure/axes helper
 - :mod:`bilstm.plots.diagram` — chapter 1's drawing of the unrolled network
+- :mod:`bilstm.plots.cell` — inside the LSTM cell: its diagram, Keras's weight
+  blocks, and how gradients shrink with the distance in time
 - :mod:`bilstm.plots.lesson` — chapters 2-7: the problem, one run's learning
   curve, its errors and predictions
 - :mod:`bilstm.plots.results` — the extension chapters: repeated runs, spread,
@@ -15,6 +17,7 @@ Everything is re-exported here: ``from bilstm import plots; plots.plot_x(...)``.
 A new figure goes in the module of its family and in the list below.
 """
 
+from .cell import GATE_COLORS, plot_gradient_by_lag, plot_lstm_cell, plot_weight_blocks
 from .diagram import plot_unrolled_bilstm
 from .lesson import (
     plot_class_balance,
@@ -37,7 +40,11 @@ from .results import (
 from .style import LINE_COLORS, OKABE_ITO
 
 __all__ = [
+    "GATE_COLORS",
     "LINE_COLORS",
+    "plot_gradient_by_lag",
+    "plot_lstm_cell",
+    "plot_weight_blocks",
     "OKABE_ITO",
     "figure_png",
     "plot_class_balance",

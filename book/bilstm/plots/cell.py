@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyBboxPatch
 from matplotlib.ticker import FormatStrFormatter
 
-from .plots import OKABE_ITO
+from .style import OKABE_ITO
 
 __all__ = [
     "GATE_COLORS",
