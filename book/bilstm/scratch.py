@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .settings import SETTINGS
+
 __all__ = [
     "CLIP",
     "EPSILON",
@@ -49,8 +51,8 @@ __all__ = [
 ]
 
 GATES = ("i", "f", "c", "o")  # Keras's order of the four column blocks
-MERGE_MODES = ("concat", "sum", "mul", "ave")
-DIRECTIONS = ("bidirectional", "forward", "backward")
+MERGE_MODES = SETTINGS["merge_mode"].choices
+DIRECTIONS = SETTINGS["direction"].choices
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in its loss
 # ... as float32 numbers: the upper bound is 1 - 1.19e-7, the float32 just below 1.
 CLIP = (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
