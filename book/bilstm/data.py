@@ -3,6 +3,11 @@
 Each input sequence holds ``n_timesteps`` values drawn uniformly from [0, 1).
 Its label sequence is 0 while the running sum of the inputs so far is below a
 limit of ``n_timesteps / 4`` and 1 from the step where the sum reaches the limit.
+
+:func:`get_padded_sequences` makes the same problem with sequences of different
+lengths, each with the limit of its own length, padded with zeros to one
+common length and returned with per-step weights (1 on real steps, 0 on
+padding).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ __all__ = [
     "check_x",
     "cumsum_labels",
     "flip_step",
+    "PADDINGS",
+    "check_sample_weight",
+    "get_padded_sequences",
     "get_sequence",
     "get_sequences",
     "limit_for",
@@ -36,23 +44,65 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_x(model, X) -> np.ndarray:
-    """Check that inputs ``X`` fit ``model``; return them as a float32 array.
+#: Where :func:`get_padded_sequences` puts the padding: after or before.
+PADDINGS = ("post", "pre")
 
-    ``X`` must be shaped like the model's input, ``(n_sequences, n_timesteps,
-    1)``, and hold at least one sequence. Only ``model.input_shape`` is read,
-    so this needs no Keras.
+
+def check_x(model, X) -> np.ndarray:
+    """Check that inputs ``X`` fit ``model``; return them as an array.
+
+    ``X`` must be shaped like the model's input and hold at least one
+    sequence. For the lesson's models that is ``(n_sequences, n_timesteps,
+    1)``, returned as float32. A model whose input is ``(None,)`` or
+    ``(n_timesteps,)`` per sequence (token indices, read by an ``Embedding``)
+    takes a 2-D ``(n_sequences, n_timesteps)`` array; whole numbers are
+    returned as int32, anything else as float32. A ``None`` time dimension
+    accepts sequences of any length. Only ``model.input_shape`` is read, so
+    this needs no Keras.
     """
-    X = np.asarray(X, dtype=np.float32)
     expected = tuple(model.input_shape[1:])
-    if X.ndim != 3 or X.shape[1:] != expected:
+    X = np.asarray(X)
+    integer = len(expected) == 1 and (
+        np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.bool_)
+    )
+    X = X.astype(np.int32 if integer else np.float32, copy=False)
+    fits = X.ndim == 1 + len(expected) and all(
+        want is None or got == want for got, want in zip(X.shape[1:], expected)
+    )
+    if not fits:
+        steps = "n_timesteps" if expected[0] is None else expected[0]
+        shape = ", ".join(["n_sequences", str(steps), *map(str, expected[1:])])
+        length = "any" if expected[0] is None else expected[0]
         raise ValueError(
-            f"X must have shape (n_sequences, {expected[0]}, {expected[1]}) for this "
-            f"model (sequence length {expected[0]}), got {X.shape}"
+            f"X must have shape ({shape}) for this model (sequence length "
+            f"{length}), got {X.shape}"
         )
     if len(X) == 0:
         raise ValueError("X must hold at least one sequence")
+    if X.shape[1] == 0:
+        raise ValueError("X must hold at least one time step")
     return X
+
+
+def check_sample_weight(sample_weight, shape) -> np.ndarray:
+    """Per-step weights for sequences of ``shape[:2]``, as a float32 array.
+
+    ``sample_weight`` is ``(n_sequences, n_timesteps)`` (or with a trailing
+    axis of 1), finite and never negative: 1 on the steps that count, 0 on
+    padding. Returns it shaped ``(n_sequences, n_timesteps)``.
+    """
+    n, steps = shape[:2]
+    w = np.asarray(sample_weight, dtype=np.float32)
+    if w.ndim == 3 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if w.shape != (n, steps):
+        raise ValueError(
+            f"sample_weight must have shape ({n}, {steps}): one weight per step "
+            f"of every sequence, got {w.shape}"
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and >= 0 (0 on padding)")
+    return w
 
 
 def squeeze_features(values, dtype=np.float64) -> np.ndarray:
@@ -123,6 +173,59 @@ def get_sequences(n_sequences: int, n_timesteps: int, rng=None):
     X = gen.random((n_sequences, n_timesteps), dtype=np.float64).astype(np.float32)
     y = cumsum_labels(X)
     return X[..., np.newaxis], y[..., np.newaxis]
+
+
+def get_padded_sequences(
+    n_sequences: int,
+    max_timesteps: int,
+    min_timesteps: int | None = None,
+    padding: str = "post",
+    rng=None,
+):
+    """Cumulative-sum sequences of different lengths, zero-padded to one length.
+
+    Each sequence's length is drawn uniformly from ``min_timesteps`` to
+    ``max_timesteps`` (both included; ``min_timesteps`` defaults to half of
+    ``max_timesteps``, rounded up). Its values are uniform in [0, 1) and its
+    labels are those of :func:`cumsum_labels` with the limit of *its own*
+    length, a quarter of it. The sequences are then padded with zeros to
+    ``max_timesteps``, after the real steps (``padding="post"``) or before
+    them (``"pre"``); padded steps have input 0 and label 0.
+
+    Returns ``X, y, w``: inputs and labels as float32 ``(n_sequences,
+    max_timesteps, 1)`` and the weights as float32 ``(n_sequences,
+    max_timesteps)``, 1 on real steps and 0 on padding. The same ``rng`` gives
+    the same sequences with either padding, only placed differently.
+    """
+    n_sequences = check_positive_int("n_sequences", n_sequences)
+    max_timesteps = check_positive_int("max_timesteps", max_timesteps)
+    if min_timesteps is None:
+        min_timesteps = -(-max_timesteps // 2)
+    min_timesteps = check_positive_int("min_timesteps", min_timesteps)
+    if min_timesteps > max_timesteps:
+        raise ValueError(
+            f"min_timesteps must be at most max_timesteps ({max_timesteps}), "
+            f"got {min_timesteps}"
+        )
+    if padding not in PADDINGS:
+        options = ", ".join(repr(p) for p in PADDINGS)
+        raise ValueError(f"padding must be one of {options}; got {padding!r}")
+    gen = make_rng(rng)
+    lengths = gen.integers(min_timesteps, max_timesteps + 1, size=n_sequences)
+    values = gen.random((n_sequences, max_timesteps), dtype=np.float64)
+    values = values.astype(np.float32)
+    steps = np.arange(max_timesteps)
+    real = steps < lengths[:, None]  # post-padding: real steps first
+    values = np.where(real, values, np.float32(0.0))
+    running = np.cumsum(values, axis=-1, dtype=np.float64)
+    y = ((running >= lengths[:, None] / 4.0) & real).astype(np.float32)
+    w = real.astype(np.float32)
+    if padding == "pre":
+        # shift each row right by its padding: row i's real steps end at the end
+        shift = (steps[None, :] - (max_timesteps - lengths[:, None])) % max_timesteps
+        rows = np.arange(n_sequences)[:, None]
+        values, y, w = values[rows, shift], y[rows, shift], w[rows, shift]
+    return values[..., np.newaxis], y[..., np.newaxis], w
 
 
 def get_sequence(n_timesteps: int, rng=None):

@@ -10,6 +10,7 @@ import numpy as np
 
 from .data import (
     check_positive_int,
+    check_sample_weight,
     check_x,
     get_sequences,
     limit_for,
@@ -32,21 +33,40 @@ _PREDICT_BATCH = 4096
 DISTANCE_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, np.inf)
 
 
+def _predict(model, X):
+    """Probabilities as :func:`predict_proba` returns them, and the output's mask.
+
+    The mask is the boolean ``(n_sequences, n_timesteps)`` array Keras attaches
+    to a masking model's output (``_keras_mask``, as in Keras's masking guide),
+    or ``None`` for a model that does not mask.
+    """
+    X = np.asarray(X)
+    if X.ndim == 2 and len(model.input_shape) == 3:
+        X = X[..., np.newaxis]
+    X = check_x(model, X)
+    parts, masks = [], []
+    for i in range(0, len(X), _PREDICT_BATCH):
+        out = model(X[i : i + _PREDICT_BATCH], training=False)
+        parts.append(np.asarray(out))
+        mask = getattr(out, "_keras_mask", None)
+        masks.append(None if mask is None else np.asarray(mask, dtype=bool))
+    proba = np.concatenate(parts).astype(np.float64)
+    if any(m is None for m in masks):
+        return proba, None
+    return proba, np.concatenate(masks).reshape(proba.shape[:2])
+
+
 def predict_proba(model, X) -> np.ndarray:
     """Probability that each step's label is 1, shaped like the model's output.
 
     Calls the model directly on large batches rather than ``model.predict``,
     so no new function is traced or compiled for each new number of sequences.
+    ``X`` is shaped as the model's input (``(n_sequences, n_timesteps, 1)``;
+    one feature per step may also come as ``(n_sequences, n_timesteps)``), or
+    integer token indices ``(n_sequences, n_timesteps)`` for a model with an
+    ``Embedding`` in front.
     """
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim == 2:
-        X = X[..., np.newaxis]
-    X = check_x(model, X)
-    parts = [
-        np.asarray(model(X[i : i + _PREDICT_BATCH], training=False))
-        for i in range(0, len(X), _PREDICT_BATCH)
-    ]
-    return np.concatenate(parts).astype(np.float64)
+    return _predict(model, X)[0]
 
 
 def predict_classes(model, X, threshold: float = 0.5) -> np.ndarray:
@@ -79,31 +99,77 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
     return low, high
 
 
-def evaluate(model, X, y) -> dict:
+def evaluate(model, X, y, sample_weight=None) -> dict:
     """Loss, per-step accuracy and whole-sequence accuracy of ``model`` on (X, y).
 
     ``sequence_accuracy`` counts a sequence as right only if every step is.
     Also returns the per-step predictions and which steps were wrong, so that
     callers can show where the errors are.
+
+    Only the steps that count are scored: those of weight 1 in
+    ``sample_weight`` (``(n_sequences, n_timesteps)`` of 0s and 1s, such as the
+    ``w`` of :func:`bilstm.data.get_padded_sequences`), or, without weights, the
+    steps a masking model does not mask (``build_model(..., mask=True)``, an
+    ``Embedding`` with ``mask_zero=True``); a model that does not mask, given
+    no weights, is scored on every step. The loss is then the mean over the
+    steps that count, ``n_steps`` is their number, ``wrong`` is False on the
+    others, sequences without any step that counts are left out of
+    ``sequence_accuracy`` and ``n_sequences``, and ``weights`` holds the 0/1
+    weights used (this key only when steps were chosen so).
     """
     X, y = check_xy(model, X, y)
-    proba = predict_proba(model, X)
+    proba, mask = _predict(model, X)
     truth = y.astype(np.float64)
-    p = np.clip(proba, _EPSILON, 1 - _EPSILON)
-    loss = float(-np.mean(truth * np.log(p) + (1 - truth) * np.log(1 - p)))
-    wrong = (proba > 0.5) != (truth > 0.5)
-    step_right = int((~wrong).sum())
-    seq_right = int((~wrong.any(axis=(1, 2))).sum())
+    if sample_weight is None and mask is None:
+        p = np.clip(proba, _EPSILON, 1 - _EPSILON)
+        loss = float(-np.mean(truth * np.log(p) + (1 - truth) * np.log(1 - p)))
+        wrong = (proba > 0.5) != (truth > 0.5)
+        step_right = int((~wrong).sum())
+        seq_right = int((~wrong.any(axis=(1, 2))).sum())
+        return {
+            "loss": loss,
+            "accuracy": step_right / wrong.size,
+            "sequence_accuracy": seq_right / len(X),
+            "n_sequences": len(X),
+            "n_steps": int(wrong.size),
+            "accuracy_interval": wilson_interval(step_right, wrong.size),
+            "sequence_accuracy_interval": wilson_interval(seq_right, len(X)),
+            "proba": proba[..., 0],
+            "wrong": wrong[..., 0],
+        }
+    if sample_weight is None:
+        counts = mask
+    else:
+        w = check_sample_weight(sample_weight, X.shape)
+        if not np.all((w == 0) | (w == 1)):
+            raise ValueError(
+                "sample_weight must hold only 0s and 1s to score with "
+                "(1 on the steps that count, 0 on padding)"
+            )
+        counts = w > 0
+    n_steps = int(counts.sum())
+    if n_steps == 0:
+        raise ValueError("no step counts: sample_weight (or the mask) is 0 everywhere")
+    p = np.clip(proba[..., 0], _EPSILON, 1 - _EPSILON)
+    t = truth[..., 0]
+    losses = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    loss = float(losses[counts].mean())
+    wrong = ((proba[..., 0] > 0.5) != (t > 0.5)) & counts
+    step_right = n_steps - int(wrong.sum())
+    scored = counts.any(axis=1)
+    n_sequences = int(scored.sum())
+    seq_right = int((scored & ~wrong.any(axis=1)).sum())
     return {
         "loss": loss,
-        "accuracy": step_right / wrong.size,
-        "sequence_accuracy": seq_right / len(X),
-        "n_sequences": len(X),
-        "n_steps": int(wrong.size),
-        "accuracy_interval": wilson_interval(step_right, wrong.size),
-        "sequence_accuracy_interval": wilson_interval(seq_right, len(X)),
+        "accuracy": step_right / n_steps,
+        "sequence_accuracy": seq_right / n_sequences,
+        "n_sequences": n_sequences,
+        "n_steps": n_steps,
+        "accuracy_interval": wilson_interval(step_right, n_steps),
+        "sequence_accuracy_interval": wilson_interval(seq_right, n_sequences),
         "proba": proba[..., 0],
-        "wrong": wrong[..., 0],
+        "wrong": wrong,
+        "weights": counts.astype(np.float32),
     }
 
 

@@ -44,7 +44,17 @@ class TimeReverse(layers.Layer):
     An ``LSTM(go_backwards=True, return_sequences=True)`` reads the input from
     the last step to the first and returns its outputs in that reversed order.
     This layer flips them back, so that output ``t`` lines up with target ``t``.
+
+    A mask passes through unchanged. That is right where this layer is used,
+    after such an LSTM: Keras's LSTM hands on its input's mask in time order
+    even with ``go_backwards=True`` (it does not reverse the mask with its
+    outputs), so once the outputs are flipped back, mask and outputs line up
+    again.
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def call(self, inputs):
         return keras.ops.flip(inputs, axis=1)
@@ -77,6 +87,7 @@ def build_model(
     direction: str = "bidirectional",
     *,
     learning_rate=0.001,
+    mask: bool = False,
 ) -> keras.Model:
     """Build and compile the lesson's sequence-labelling model.
 
@@ -88,23 +99,36 @@ def build_model(
     step's features into the probability that the label is 1. The model is
     compiled with binary cross-entropy and Adam at ``learning_rate`` (the
     lesson's default 0.001, or a Keras learning-rate schedule).
+
+    ``mask=True`` puts a ``keras.layers.Masking(mask_value=0.0)`` layer (named
+    ``"mask"``) in front, for zero-padded sequences of different lengths
+    (:func:`bilstm.data.get_padded_sequences`): every step whose input is 0
+    is skipped by both directions, which carry their state across it, so the
+    predictions on the real steps do not depend on how much padding there is
+    or where. Keras then also leaves the masked steps out of the loss and the
+    accuracy. (A real input of exactly 0.0 would be masked too; the problem's
+    values are drawn from [0, 1), where that has probability 2**-53 per
+    step.)
     """
     n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     cells = check_positive_int("cells", cells)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_choice("direction", direction, DIRECTIONS)
     learning_rate = check_learning_rate(learning_rate)
+    if not isinstance(mask, bool):
+        raise ValueError(f"mask must be True or False, got {mask!r}")
 
     inputs = keras.Input((n_timesteps, 1), name="sequence")
+    x = layers.Masking(mask_value=0.0, name="mask")(inputs) if mask else inputs
     if direction == "bidirectional":
         lstm = layers.LSTM(cells, return_sequences=True, name="lstm")
-        x = layers.Bidirectional(lstm, merge_mode=merge_mode, name="bilstm")(inputs)
+        x = layers.Bidirectional(lstm, merge_mode=merge_mode, name="bilstm")(x)
     elif direction == "forward":
-        x = layers.LSTM(cells, return_sequences=True, name="forward_lstm")(inputs)
+        x = layers.LSTM(cells, return_sequences=True, name="forward_lstm")(x)
     else:
         x = layers.LSTM(
             cells, return_sequences=True, go_backwards=True, name="backward_lstm"
-        )(inputs)
+        )(x)
         x = TimeReverse(name="time_reverse")(x)
     dense = layers.Dense(1, activation="sigmoid", name="dense")
     outputs = layers.TimeDistributed(dense, name="per_step")(x)

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import check_positive_int, check_x, make_rng
+from .data import check_positive_int, check_sample_weight, check_x, make_rng
 
 # Python-side TensorFlow warnings (such as "triggered tf.function retracing"
 # when a reader tries many shapes) would otherwise print into notebook cells.
@@ -72,7 +72,12 @@ class TrainResult:
 
 
 def check_xy(model, X, y):
-    """Check that ``X`` and ``y`` fit ``model``; return them as float32 arrays."""
+    """Check that ``X`` and ``y`` fit ``model``; return them as arrays.
+
+    ``X`` as :func:`bilstm.data.check_x` returns it (float32, or int32 token
+    indices for a model with 2-D input), ``y`` as float32 ``(n_sequences,
+    n_timesteps, 1)``.
+    """
     X = check_x(model, X)
     y = np.asarray(y, dtype=np.float32)
     if y.shape != X.shape[:2] + (1,):
@@ -227,6 +232,7 @@ def train(
     model,
     X,
     y,
+    sample_weight=None,
     *,
     batch_size: int = 10,
     epochs: int = 1,
@@ -262,11 +268,31 @@ def train(
     reported loss is ``n / (steps * batch_size)`` times lower, and the reported
     accuracy (an unweighted metric) also counts the padding rows. When the
     batch size divides the data, as in the lesson, there is no such batch.
+
+    ``sample_weight`` (``(n_sequences, n_timesteps)``, for example the ``w`` of
+    :func:`bilstm.data.get_padded_sequences`) weights every step's loss, in
+    both paths, as ``model.fit(sample_weight=...)`` does: a step of weight 0
+    (padding) adds nothing to the loss or its gradient, whatever its input and
+    label. Keras averages the weighted loss over all steps of a batch, so the
+    reported loss is the real steps' mean times the batch's share of real
+    steps. Metrics compiled as ``weighted_metrics`` are weighted too;
+    ``metrics`` (the lesson model's ``"accuracy"``) are not. A model that
+    masks its input (``build_model(..., mask=True)``, an ``Embedding`` with
+    ``mask_zero=True``) needs no weights for padding: Keras leaves its masked
+    steps out of the loss (averaging over the real steps) and out of every
+    metric by itself.
+
+    ``X`` may also be integer token indices ``(n_sequences, n_timesteps)`` for
+    a model whose input is ``(None,)`` (an ``Embedding`` in front); they stay
+    integers on the fast path.
     """
     batch_size = check_positive_int("batch_size", batch_size)
     epochs = check_positive_int("epochs", epochs)
     steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
     X, y = check_xy(model, X, y)
+    weights = None
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, X.shape)
     gen = make_rng(rng)
     callbacks = list(callbacks or [])
     recorder = CurveRecorder()
@@ -287,11 +313,12 @@ def train(
         batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
             lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         )
-        arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
+        arrays = (X, y) if weights is None else (X, y, weights)
+        arrays = tf.data.Dataset.from_tensors(arrays).repeat()
         data = (
             tf.data.Dataset.zip(batches, arrays)
             .map(
-                lambda i, xy: (tf.gather(xy[0], i), tf.gather(xy[1], i)),
+                lambda i, xyw: tuple(tf.gather(a, i) for a in xyw),
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
@@ -324,7 +351,7 @@ def train(
         model, [recorder, *callbacks], epochs, steps_per_epoch, verbose
     )
     k, bs = steps_per_execution, batch_size
-    x_buf = np.zeros((k * bs,) + X.shape[1:], np.float32)
+    x_buf = np.zeros((k * bs,) + X.shape[1:], X.dtype)  # int32 token indices stay
     y_buf = np.zeros((k * bs,) + y.shape[1:], np.float32)
     w_buf = np.zeros((k * bs,) + y.shape[1:-1], np.float32)  # one weight per step
     logs = {}
@@ -339,7 +366,8 @@ def train(
                 n_steps = min(k, steps_per_epoch - first)
                 idx = order[first * bs : (first + n_steps) * bs]
                 m = len(idx)
-                x_buf[:m], y_buf[:m], w_buf[:m], w_buf[m:] = X[idx], y[idx], 1.0, 0.0
+                x_buf[:m], y_buf[:m], w_buf[m:] = X[idx], y[idx], 0.0
+                w_buf[:m] = 1.0 if weights is None else weights[idx]
                 out = program.run(
                     x_buf.reshape((k, bs) + X.shape[1:]),
                     y_buf.reshape((k, bs) + y.shape[1:]),
