@@ -10,6 +10,8 @@
   frontiers, searches, and the performance appendix's timing chart
 - :mod:`bilstm.plots.panel` — the training panel's figures (no pyplot) and
   :func:`figure_png`
+- :mod:`bilstm.plots.words` — the real-words chapters: the dictionary,
+  accuracy by group of words, one word's per-phoneme probabilities
 
 Every function returns its :class:`matplotlib.figure.Figure`, so a notebook
 shows it (or renders it to PNG for a widget) and a test inspects its artists.
@@ -38,6 +40,7 @@ from .results import (
     plot_training_speed,
 )
 from .style import LINE_COLORS, OKABE_ITO
+from .words import plot_accuracy_by, plot_word_data, plot_word_stress
 
 __all__ = [
     "GATE_COLORS",
@@ -47,6 +50,7 @@ __all__ = [
     "plot_weight_blocks",
     "OKABE_ITO",
     "figure_png",
+    "plot_accuracy_by",
     "plot_class_balance",
     "plot_cumsum_sequences",
     "plot_error_by_distance",
@@ -64,4 +68,6 @@ __all__ = [
     "plot_training_needed",
     "plot_training_speed",
     "plot_unrolled_bilstm",
+    "plot_word_data",
+    "plot_word_stress",
 ]
