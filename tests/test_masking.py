@@ -10,6 +10,7 @@ from bilstm.data import PADDINGS, check_x, cumsum_labels, get_padded_sequences
 from bilstm.evaluation import evaluate, predict_proba
 from bilstm.model import DIRECTIONS, build_model
 from bilstm.seeding import set_seed
+from bilstm import training
 from bilstm.training import train
 
 # --- the data ---------------------------------------------------------------
@@ -347,3 +348,15 @@ def test_the_tagger_trains_the_same_on_both_paths_and_padding_is_invisible():
     p = predict_proba(model, X)[..., 0]
     p_longer = predict_proba(model, longer)[:, : X.shape[1], 0]
     np.testing.assert_allclose(p[real], p_longer[real], atol=1e-6)
+
+
+def test_a_second_masked_model_reuses_the_compiled_program(padded):
+    """Masking adds auto-numbered operations (not_equal_1, ...) to each model's
+    config; they must not make every masked model compile its own program."""
+    X, y, w = padded
+    set_seed(9)
+    train(build_model(10, 3, mask=True), X, y, w, batch_size=40)
+    before = training.compiled_programs()
+    set_seed(10)
+    train(build_model(10, 3, mask=True), X, y, w, batch_size=40)
+    assert training.compiled_programs() == before

@@ -188,13 +188,42 @@ def compiled_programs() -> int:
         return len(_PROGRAMS)
 
 
+def _architecture(model) -> str:
+    """The model's config as JSON, with its layers named by their position.
+
+    Names do not change what a model computes, and some are numbered by
+    Keras as they are made: a ``Masking`` layer adds ``not_equal``, ``any``
+    operations to a functional model, named ``not_equal_1``, ``not_equal_2``
+    ... in each new model. Without renaming, every masked model would compile
+    a training program of its own.
+    """
+    config = model.get_config()
+    names = {}
+    for i, layer in enumerate(
+        config.get("layers", ()) if isinstance(config, dict) else ()
+    ):
+        if isinstance(layer, dict) and isinstance(layer.get("name"), str):
+            names.setdefault(layer["name"], f"layer_{i}")
+
+    def rename(value):
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [rename(v) for v in value]
+        if isinstance(value, str):
+            return names.get(value, value)
+        return value
+
+    return json.dumps(rename(config), sort_keys=True, default=str)
+
+
 def _program_for(model, batch_size: int, steps: int) -> _Program:
     compile_config = copy.deepcopy(model.get_compile_config())
     optimizer = compile_config.get("optimizer")
     if isinstance(optimizer, dict):
         optimizer.get("config", {}).pop("name", None)  # "adam", "adam_1", ...
     key = (
-        json.dumps(model.get_config(), sort_keys=True, default=str),
+        _architecture(model),
         json.dumps(compile_config, sort_keys=True, default=str),
         batch_size,
         steps,
