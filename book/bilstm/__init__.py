@@ -5,6 +5,7 @@ Layers, bottom up (each imports only those above it in this list)::
     settings     every setting once: name, the lesson's default, bounds, help
     data         the cumulative sum problem: sequences and labels (NumPy only)
     curves       learning curves as arrays (NumPy only)
+    summaries    rows -> groups, values, spread, stacked curves (NumPy only)
     seeding      set_seed, seeded(seed), the named random streams of a run
     model        build_model: the lesson's Keras model, its variants
     training     train: the fast, compiled fitting loop (same steps as fit)

@@ -40,6 +40,7 @@ from . import settings as _settings
 from .curves import window_curve
 from .data import check_positive_int
 from .runs import run, test_sequences
+from .summaries import curves, first_reaching, group, summarize, values
 
 __all__ = [
     "DEFAULTS",
@@ -386,80 +387,3 @@ def _one_run(setting, seed, track_test, steps_per_execution):
             ),
         )
     return row
-
-
-# --- summaries -----------------------------------------------------------------
-
-
-def group(rows, by="name"):
-    """Split rows into a dict ``{value of by: [rows]}``, in first-seen order."""
-    groups = {}
-    for row in rows:
-        if by not in row:
-            raise ValueError(f"rows have no field {by!r}")
-        groups.setdefault(row[by], []).append(row)
-    return groups
-
-
-def values(rows, field):
-    """The values of one numeric field over rows, as a float array."""
-    if not rows:
-        raise ValueError("no rows")
-    if any(field not in row for row in rows):
-        raise ValueError(f"rows have no field {field!r}")
-    return np.array(
-        [np.nan if row[field] is None else row[field] for row in rows], dtype=float
-    )
-
-
-def summarize(rows, field, by="name"):
-    """Mean and spread of ``field`` for each group of rows.
-
-    Returns ``{group: {"n", "mean", "std", "min", "q1", "median", "q3", "max"}}``
-    (``std`` is the sample standard deviation, 0 for a single run).
-    """
-    out = {}
-    for key, members in group(rows, by).items():
-        v = values(members, field)
-        q1, median, q3 = np.percentile(v, [25, 50, 75])
-        out[key] = {
-            "n": len(v),
-            "mean": float(np.mean(v)),
-            "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-            "min": float(np.min(v)),
-            "q1": float(q1),
-            "median": float(median),
-            "q3": float(q3),
-            "max": float(np.max(v)),
-        }
-    return out
-
-
-def curves(rows, by="name", x="curve_sequences", y="curve_accuracy"):
-    """Stack each group's learning curves: ``{group: (x, runs x points array)}``.
-
-    Runs of one group may stop at different points; shorter curves are padded
-    with their last value so every run contributes to every point.
-    """
-    out = {}
-    for key, members in group(rows, by).items():
-        longest = max(members, key=lambda r: len(r[x]))
-        grid = np.asarray(longest[x])
-        stack = np.empty((len(members), len(grid)))
-        for i, row in enumerate(members):
-            v = np.asarray(row[y], dtype=float)
-            if len(v) == 0:
-                raise ValueError(
-                    f"run {row.get('name')!r} seed {row.get('seed')} has no curve"
-                )
-            stack[i, : len(v)] = v
-            stack[i, len(v) :] = v[-1]
-        out[key] = (grid, stack)
-    return out
-
-
-def first_reaching(curve_x, curve_y, target):
-    """The first x at which ``curve_y >= target``, or ``None`` if it never does."""
-    curve_y = np.asarray(curve_y, dtype=float)
-    hits = np.flatnonzero(curve_y >= target)
-    return None if len(hits) == 0 else float(np.asarray(curve_x)[hits[0]])
