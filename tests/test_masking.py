@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from keras import layers
 
-from bilstm.data import PADDINGS, check_x, cumsum_labels, get_padded_sequences
+from bilstm.data import (
+    PADDINGS,
+    check_x,
+    cumsum_labels,
+    extend_padding,
+    get_padded_sequences,
+)
 from bilstm.evaluation import evaluate, predict_proba
 from bilstm.model import DIRECTIONS, build_model
 from bilstm.seeding import set_seed
@@ -360,3 +366,19 @@ def test_a_second_masked_model_reuses_the_compiled_program(padded):
     set_seed(10)
     train(build_model(10, 3, mask=True), X, y, w, batch_size=40)
     assert training.compiled_programs() == before
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_extend_padding_adds_zero_steps_where_asked(padding):
+    X, y, w = get_padded_sequences(20, 8, 3, padding, rng=4)
+    X12, y12, w12 = extend_padding(X, y, w, 12, padding)
+    assert X12.shape == y12.shape == (20, 12, 1) and w12.shape == (20, 12)
+    old = slice(0, 8) if padding == "post" else slice(4, 12)
+    new = slice(8, 12) if padding == "post" else slice(0, 4)
+    for a, b in ((X12, X), (y12, y), (w12, w)):
+        np.testing.assert_array_equal(a[:, old], b)
+        assert np.all(a[:, new] == 0)
+    with pytest.raises(ValueError, match="at least the sequences' length 8"):
+        extend_padding(X, y, w, 7)
+    with pytest.raises(ValueError, match="padding must be one of"):
+        extend_padding(X, y, w, 12, "both")

@@ -20,6 +20,7 @@ __all__ = [
     "check_positive_int",
     "check_x",
     "cumsum_labels",
+    "extend_padding",
     "flip_step",
     "PADDINGS",
     "check_sample_weight",
@@ -226,6 +227,35 @@ def get_padded_sequences(
         rows = np.arange(n_sequences)[:, None]
         values, y, w = values[rows, shift], y[rows, shift], w[rows, shift]
     return values[..., np.newaxis], y[..., np.newaxis], w
+
+
+def extend_padding(X, y, w, n_timesteps: int, padding: str = "post"):
+    """Pad sequences further with zero steps, up to ``n_timesteps`` in all.
+
+    ``X, y, w`` are as :func:`get_padded_sequences` returns them; the new
+    steps (input 0, label 0, weight 0) go after the existing ones with
+    ``padding="post"`` or before them with ``"pre"``. The real steps are
+    unchanged, so a model that ignores padding scores the same on both.
+    """
+    X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
+    w = check_sample_weight(w, X.shape)
+    n_timesteps = check_positive_int("n_timesteps", n_timesteps)
+    if n_timesteps < X.shape[1]:
+        raise ValueError(
+            f"n_timesteps must be at least the sequences' length {X.shape[1]}, "
+            f"got {n_timesteps}"
+        )
+    if padding not in PADDINGS:
+        options = ", ".join(repr(p) for p in PADDINGS)
+        raise ValueError(f"padding must be one of {options}; got {padding!r}")
+    extra = n_timesteps - X.shape[1]
+    where = (0, extra) if padding == "post" else (extra, 0)
+    widths = [(0, 0), where]
+    return (
+        np.pad(X, widths + [(0, 0)] * (X.ndim - 2)),
+        np.pad(y, widths + [(0, 0)] * (y.ndim - 2)),
+        np.pad(w, widths),
+    )
 
 
 def get_sequence(n_timesteps: int, rng=None):

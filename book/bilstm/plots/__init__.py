@@ -10,6 +10,8 @@
   frontiers, searches, and the performance appendix's timing chart
 - :mod:`bilstm.plots.panel` — the training panel's figures (no pyplot) and
   :func:`figure_png`
+- :mod:`bilstm.plots.sequences` — sequences of different lengths: padded
+  batches, and scores grouped by reading direction and padding
 - :mod:`bilstm.plots.words` — the real-words chapters: the dictionary,
   accuracy by group of words, one word's per-phoneme probabilities
 
@@ -39,6 +41,7 @@ from .results import (
     plot_training_needed,
     plot_training_speed,
 )
+from .sequences import plot_grouped_scores, plot_padded_sequences
 from .style import LINE_COLORS, OKABE_ITO
 from .words import plot_accuracy_by, plot_word_data, plot_word_stress
 
@@ -57,8 +60,10 @@ __all__ = [
     "plot_final_scores",
     "plot_flip_positions",
     "plot_frontier",
+    "plot_grouped_scores",
     "plot_learning_curve",
     "plot_live_curve",
+    "plot_padded_sequences",
     "plot_panel_runs",
     "plot_pass_grid",
     "plot_prediction_strip",
