@@ -382,3 +382,21 @@ def test_extend_padding_adds_zero_steps_where_asked(padding):
         extend_padding(X, y, w, 7)
     with pytest.raises(ValueError, match="padding must be one of"):
         extend_padding(X, y, w, 12, "both")
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_a_model_of_any_length_reads_every_padding_alike(direction):
+    set_seed(11)
+    model = build_model(None, 5, direction=direction, mask=True)
+    assert model.input_shape == (None, None, 1)
+    fixed = build_model(10, 5, direction=direction, mask=True)
+    assert model.count_params() == fixed.count_params()
+    X, y, w = get_padded_sequences(30, 10, 3, "post", rng=6)
+    p10 = predict_proba(model, X)[..., 0]
+    for padding in PADDINGS:
+        more = extend_padding(X, y, w, 16, padding)
+        real = slice(0, 10) if padding == "post" else slice(6, 16)
+        p16 = predict_proba(model, more[0])[:, real, 0]
+        np.testing.assert_allclose(p10[w > 0], p16[w > 0], atol=1e-6)
+    with pytest.raises(ValueError, match="n_timesteps"):
+        build_model(0, 5)

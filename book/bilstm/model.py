@@ -81,7 +81,7 @@ def check_learning_rate(learning_rate):
 
 
 def build_model(
-    n_timesteps: int = 10,
+    n_timesteps: int | None = 10,
     cells: int = 50,
     merge_mode: str = "concat",
     direction: str = "bidirectional",
@@ -100,6 +100,10 @@ def build_model(
     compiled with binary cross-entropy and Adam at ``learning_rate`` (the
     lesson's default 0.001, or a Keras learning-rate schedule).
 
+    ``n_timesteps=None`` builds a model that reads sequences of any length
+    (each batch still has one length); the weights are the same as for a
+    fixed length, since every step shares them.
+
     ``mask=True`` puts a ``keras.layers.Masking(mask_value=0.0)`` layer (named
     ``"mask"``) in front, for zero-padded sequences of different lengths
     (:func:`bilstm.data.get_padded_sequences`): every step whose input is 0
@@ -110,7 +114,8 @@ def build_model(
     values are drawn from [0, 1), where that has probability 2**-53 per
     step.)
     """
-    n_timesteps = check_positive_int("n_timesteps", n_timesteps)
+    if n_timesteps is not None:
+        n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     cells = check_positive_int("cells", cells)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_choice("direction", direction, DIRECTIONS)
