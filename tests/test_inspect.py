@@ -150,6 +150,22 @@ def test_probe_rejects_bad_shapes_and_a_constant_target():
         inspect.probe_r2(features * np.nan, np.arange(10.0), features, np.arange(10.0))
 
 
+def test_logistic_probe_separates_a_linear_boundary_and_not_coin_flips():
+    gen = np.random.default_rng(1)
+    fit, score = gen.normal(size=(2000, 3)), gen.normal(size=(2000, 3))
+    boundary = np.array([1.0, 0.5, 0.0])
+    labels_fit = (fit @ boundary > 0.2).astype(float)
+    labels_score = (score @ boundary > 0.2).astype(float)
+    assert inspect.probe_accuracy(fit, labels_fit, score, labels_score) > 0.99
+    coins_fit = gen.integers(0, 2, 2000).astype(float)
+    coins_score = gen.integers(0, 2, 2000).astype(float)
+    assert 0.45 < inspect.probe_accuracy(fit, coins_fit, score, coins_score) < 0.55
+    with pytest.raises(ValueError, match="0 or 1"):
+        inspect.probe_accuracy(fit, labels_fit + 0.5, score, labels_score)
+    with pytest.raises(ValueError, match="ridge"):
+        inspect.probe_accuracy(fit, labels_fit, score, labels_score, ridge=0)
+
+
 def test_probe_all_scores_every_feature_set_and_quantity():
     model = _random_bidirectional()
     X_fit, _ = get_sequences(300, 6, rng=3)

@@ -14,7 +14,8 @@ the weights Keras stores:
   step (running sum, remaining sum, distance to the limit, label, position);
 - :func:`probe_r2` fits a linear probe (least squares) on one set of
   sequences and scores it, as R², on another; :func:`probe_all` does it for
-  every direction and quantity;
+  every direction and quantity; :func:`probe_accuracy` fits a fresh
+  sigmoid output unit (logistic regression) to the labels instead;
 - :func:`ablate` replaces one direction's output by its mean and measures
   per-step accuracy, to compare with :func:`backward_ceiling`, the best any
   reader of only ``x_t`` and ``t`` can do;
@@ -26,10 +27,13 @@ from __future__ import annotations
 
 from . import _env  # noqa: F401
 
+import numbers
+
 import numpy as np
 
 from .data import check_positive_int, limit_for, squeeze_features
 from .scratch import MERGE_MODES, lstm_step, merge
+from .scratch import sigmoid as _sigmoid
 
 __all__ = [
     "DIRECTION_NAMES",
@@ -44,6 +48,7 @@ __all__ = [
     "bidirectional_states",
     "direction_features",
     "lstm_steps",
+    "probe_accuracy",
     "probe_all",
     "probe_r2",
     "quantities",
@@ -321,16 +326,69 @@ def probe_r2(fit_features, fit_target, score_features, score_target) -> float:
             f"fit and score features must have the same width, got {A.shape[1]} "
             f"and {B.shape[1]}"
         )
-    sst = float(np.sum((b - b.mean()) ** 2))
-    if sst == 0.0:
+    return float(_least_squares_r2(A, a[:, None], B, b[:, None])[0])
+
+
+def _least_squares_r2(A, targets_fit, B, targets_score):
+    """R² of least-squares probes, one per column of the targets, fitted at once."""
+    sst = ((targets_score - targets_score.mean(axis=0)) ** 2).sum(axis=0)
+    if np.any(sst == 0.0):
         raise ValueError("the score target is constant, so R² is undefined")
     # Centred on the fit set's means (that is the intercept), solved through
-    # the normal equations: a (d x d) system, fast for many rows.
-    mean_A, mean_a = A.mean(axis=0), a.mean()
+    # the normal equations: one (d x d) system for every target, fast for many
+    # rows.
+    mean_A, mean_t = A.mean(axis=0), targets_fit.mean(axis=0)
     A = A - mean_A
-    w, *_ = np.linalg.lstsq(A.T @ A, A.T @ (a - mean_a), rcond=None)
-    predicted = (B - mean_A) @ w + mean_a
-    return 1.0 - float(np.sum((b - predicted) ** 2)) / sst
+    w, *_ = np.linalg.lstsq(A.T @ A, A.T @ (targets_fit - mean_t), rcond=None)
+    predicted = (B - mean_A) @ w + mean_t
+    return 1.0 - ((targets_score - predicted) ** 2).sum(axis=0) / sst
+
+
+def probe_accuracy(
+    fit_features, fit_labels, score_features, score_labels, ridge=1e-6
+) -> float:
+    """Accuracy on the score set of a logistic-regression probe fitted on the fit set.
+
+    The probe is what the lesson's output layer is: one sigmoid unit,
+    ``P(label = 1) = sigmoid(features @ w + b)``, here fitted afresh by
+    maximum likelihood on the fit rows (Newton's method, features scaled by
+    the fit set's mean and spread, with an L2 penalty ``ridge / 2 * |w|²``
+    on the mean cross-entropy, which keeps ``w`` finite when the labels can
+    be separated exactly). Shapes are as for :func:`probe_r2`; labels must be
+    0 or 1. Returns the share of score rows whose label the probe gets right
+    at the 0.5 threshold.
+    """
+    A, a = _rows(fit_features, fit_labels, "fit")
+    B, b = _rows(score_features, score_labels, "score")
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(
+            f"fit and score features must have the same width, got {A.shape[1]} "
+            f"and {B.shape[1]}"
+        )
+    if not (np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all()):
+        raise ValueError("labels must be 0 or 1")
+    if (
+        isinstance(ridge, bool)
+        or not isinstance(ridge, numbers.Real)
+        or not (0 < ridge < np.inf)
+    ):
+        raise ValueError(f"ridge must be a positive number, got {ridge!r}")
+    mean, scale = A.mean(axis=0), A.std(axis=0)
+    scale[scale == 0] = 1.0
+    design = np.column_stack([(A - mean) / scale, np.ones(len(A))])
+    penalty = np.full(design.shape[1], ridge)
+    penalty[-1] = 0.0  # the intercept is not penalised
+    w = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = _sigmoid(design @ w)
+        gradient = design.T @ (p - a) / len(a) + penalty * w
+        hessian = (design.T * (p * (1 - p))) @ design / len(a) + np.diag(penalty)
+        step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+        w -= step
+        if np.abs(step).max() < 1e-6 * (1.0 + np.abs(w).max()):
+            break
+    predicted = np.column_stack([(B - mean) / scale, np.ones(len(B))]) @ w > 0
+    return float((predicted == (b > 0.5)).mean())
 
 
 def probe_all(model, X_fit, X_score, parts=("h", "c")) -> dict:
@@ -346,18 +404,23 @@ def probe_all(model, X_fit, X_score, parts=("h", "c")) -> dict:
     fit_states = bidirectional_states(model, X_fit)
     score_states = bidirectional_states(model, X_score)
     fit_q, score_q = quantities(X_fit), quantities(X_score)
-    features = {
-        name: (
-            direction_features(fit_states, name, parts),
-            direction_features(score_states, name, parts),
+    targets_fit = np.stack([fit_q[q].ravel() for q in QUANTITIES], axis=1)
+    targets_score = np.stack([score_q[q].ravel() for q in QUANTITIES], axis=1)
+    scores = {}
+    for name in FEATURE_SETS:
+        if name == "position and x_t":
+            fit_f, score_f = baseline_features(X_fit), baseline_features(X_score)
+        else:
+            fit_f = direction_features(fit_states, name, parts)
+            score_f = direction_features(score_states, name, parts)
+        r2 = _least_squares_r2(
+            fit_f.reshape(-1, fit_f.shape[-1]),
+            targets_fit,
+            score_f.reshape(-1, score_f.shape[-1]),
+            targets_score,
         )
-        for name in FEATURE_SETS[:3]
-    }
-    features[FEATURE_SETS[3]] = (baseline_features(X_fit), baseline_features(X_score))
-    return {
-        name: {q: probe_r2(fit_f, fit_q[q], score_f, score_q[q]) for q in QUANTITIES}
-        for name, (fit_f, score_f) in features.items()
-    }
+        scores[name] = {q: float(v) for q, v in zip(QUANTITIES, r2)}
+    return scores
 
 
 def _head(model, layer):

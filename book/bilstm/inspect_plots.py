@@ -158,12 +158,12 @@ def plot_probe_scores(scores, title=None):
             ax.scatter(xi + np.asarray(offsets), r, s=9, color="black", zorder=3)
     ax.set_xticks(centres, [q.replace(" to the ", "\nto the ") for q in quantities])
     ax.set_ylabel("R² on fresh sequences")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.17)
     ax.axhline(1, color="black", lw=0.5)
     ax.set_title(
         title or "What a linear read-out recovers from each direction's states"
     )
-    ax.legend(fontsize=9, loc="lower left", ncols=len(names))
+    ax.legend(fontsize=9, loc="upper center", ncols=len(names))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
