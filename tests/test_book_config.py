@@ -76,10 +76,13 @@ def test_parts_come_in_reading_order():
         "Try it live",
         "Under the hood",
         "Extensions",
+        "Real sequences",
         "Appendix",
     ]
     hood = [chapter["file"] for chapter in parts["Under the hood"]["chapters"]]
     assert hood == ["book/inside_the_cell", "book/what_it_learned"]
+    real = [chapter["file"] for chapter in parts["Real sequences"]["chapters"]]
+    assert real == ["book/padding_and_masking", "book/real_words", "book/words_deeper"]
 
 
 def test_numbered_chapters_keep_the_numbers_in_their_file_names():
