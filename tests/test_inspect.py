@@ -1,4 +1,4 @@
-"""bilstm.inspect (states, probes, ablation) and its figures, on small models."""
+"""bilstm.inspect (states, probes, ablation) and its figures in bilstm.plots."""
 
 import keras
 import matplotlib
@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from bilstm import inspect, inspect_plots
+from bilstm import inspect
+from bilstm import plots as inspect_plots
 from bilstm.data import cumsum_labels, get_sequences
 from bilstm.model import MERGE_MODES, build_model
 from bilstm.seeding import set_seed

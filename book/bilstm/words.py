@@ -585,6 +585,38 @@ class TaggerRun:
     seconds: float
 
 
+def _fit_whole_words(model, X, y, *, sample_weight, batch_size, epochs, callbacks, rng):
+    """Keras's ``model.fit`` for one label per word, in :func:`bilstm.train`'s order.
+
+    :func:`bilstm.train` takes one label per *step* only, so the whole-word
+    classifier is fitted by Keras, compiled with XLA, on the same batches
+    :func:`bilstm.train` would make: a new permutation from ``rng`` each epoch.
+    """
+    model.compile(
+        loss=model.loss,
+        optimizer=model.optimizer,
+        metrics=["accuracy"],
+        jit_compile=True,
+        steps_per_execution=50,
+    )
+    orders = [rng.permutation(len(X)) for _ in range(epochs)]
+    history = {}
+    for order in orders:
+        logs = model.fit(
+            X[order],
+            y[order],
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=callbacks,
+        ).history
+        for key, values in logs.items():
+            history.setdefault(key, []).extend(values)
+    steps = epochs * -(-len(X) // batch_size)
+    return TrainResult(history=history, steps=steps, fast=False)
+
+
 def _fit_and_score(train_records, test_records, targets, score, build, **run):
     seed = check_positive_int("seed", run["seed"], minimum=0)
     max_len, n_train = run["max_len"], run["n_train"]
@@ -607,7 +639,8 @@ def _fit_and_score(train_records, test_records, targets, score, build, **run):
         )
         X, y, w = targets([train_records[i] for i in pick], max_len)
         start = time.perf_counter()
-        result = train(
+        fit = train if y.ndim == 3 else _fit_whole_words
+        result = fit(
             model,
             X,
             y,
@@ -690,9 +723,11 @@ def train_classifier(
 ) -> TaggerRun:
     """Train a whole-word classifier (:func:`build_classifier`) like a tagger.
 
-    The same run as :func:`train_tagger` (seeds, choice of words, fast path),
+    The same run as :func:`train_tagger` (seeds, choice of words, batches),
     with one label per word, :func:`first_syllable_labels`, and scored by
-    :func:`evaluate_classifier`.
+    :func:`evaluate_classifier`. :func:`bilstm.train` takes per-step labels
+    only, so this fits with Keras's ``model.fit`` compiled by XLA, on the
+    batches :func:`bilstm.train` would make.
     """
     return _fit_and_score(
         train_records,

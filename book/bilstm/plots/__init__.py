@@ -2,6 +2,8 @@
 
 - :mod:`bilstm.plots.style` — the Okabe-Ito palette and the figure/axes helper
 - :mod:`bilstm.plots.diagram` — chapter 1's drawing of the unrolled network
+- :mod:`bilstm.plots.inspect` — what the trained network computes: states over
+  time, probe scores, gates at the flip
 - :mod:`bilstm.plots.cell` — inside the LSTM cell: its diagram, Keras's weight
   blocks, and how gradients shrink with the distance in time
 - :mod:`bilstm.plots.lesson` — chapters 2-7: the problem, one run's learning
@@ -23,6 +25,12 @@ A new figure goes in the module of its family and in the list below.
 
 from .cell import GATE_COLORS, plot_gradient_by_lag, plot_lstm_cell, plot_weight_blocks
 from .diagram import plot_unrolled_bilstm
+from .inspect import (
+    plot_cell_against_sum,
+    plot_gates_at_flip,
+    plot_probe_scores,
+    plot_states_over_time,
+)
 from .lesson import (
     plot_class_balance,
     plot_cumsum_sequences,
@@ -46,6 +54,10 @@ from .style import LINE_COLORS, OKABE_ITO
 from .words import plot_accuracy_by, plot_word_data, plot_word_stress
 
 __all__ = [
+    "plot_cell_against_sum",
+    "plot_gates_at_flip",
+    "plot_probe_scores",
+    "plot_states_over_time",
     "GATE_COLORS",
     "LINE_COLORS",
     "plot_gradient_by_lag",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .data import cumsum_labels, flip_step, squeeze_features
-from .plots import OKABE_ITO
+from ..data import cumsum_labels, flip_step, squeeze_features
+from .style import OKABE_ITO
 
 __all__ = [
     "plot_cell_against_sum",
