@@ -379,3 +379,36 @@ def test_explorer_retrains_both_readers(records):
     explorer.controls["n_train"].value = 100_000
     assert explorer.retrain() == []
     assert "only" in explorer.status.value and "training words" in explorer.status.value
+
+
+def _constant_classifier(p):
+    """A whole-word classifier whose every word gets probability ``p``."""
+    model = words.build_classifier(cells=2, embedding_dim=2)
+    dense = model.get_layer("dense")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.zeros_like(kernel), np.full_like(bias, np.log(p / (1 - p)))])
+    return model
+
+
+def test_whole_word_labels_and_scores():
+    labels = words.first_syllable_labels(SMALL)
+    assert labels.shape == (5, 1) and labels.dtype == np.float32
+    assert list(labels[:, 0]) == [1, 1, 0, 0, 1]
+    yes = words.evaluate_classifier(_constant_classifier(0.9), SMALL)
+    assert yes["accuracy"] == pytest.approx(3 / 5) and yes["n_words"] == 5
+    assert list(yes["right"]) == [True, True, False, False, True]
+    no = words.evaluate_classifier(_constant_classifier(0.1), SMALL)
+    assert no["accuracy"] == pytest.approx(2 / 5)
+    with pytest.raises(ValueError, match="one probability per word"):
+        words.evaluate_classifier(words.build_tagger(cells=2, embedding_dim=2), SMALL)
+
+
+def test_train_classifier_is_seeded(records):
+    train, test = words.train_test_split(records[:3000], seed=0)
+    kwargs = dict(n_train=128, epochs=1, batch_size=64, cells=2, embedding_dim=2)
+    a = words.train_classifier(train, test[:100], seed=2, **kwargs)
+    b = words.train_classifier(train, test[:100], seed=2, **kwargs)
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.model.output_shape == (None, 1) and a.training.steps == 2
+    assert a.scores["n_words"] == 100 and 0 <= a.scores["accuracy"] <= 1
