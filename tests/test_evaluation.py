@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from _stand_ins import Fixed
 
 from bilstm.data import get_sequences
 from bilstm.evaluation import (
@@ -13,18 +14,6 @@ from bilstm.evaluation import (
 from bilstm.model import build_model
 from bilstm.seeding import set_seed
 from bilstm.training import train
-
-
-class Fixed:
-    """A stand-in model that returns fixed probabilities."""
-
-    input_shape = (None, 4, 1)
-
-    def __init__(self, proba):
-        self.proba = np.asarray(proba, dtype=np.float32)[..., np.newaxis]
-
-    def __call__(self, X, training=False):
-        return self.proba[: len(X)]
 
 
 def test_per_step_and_whole_sequence_accuracy_by_hand():

@@ -4,6 +4,7 @@ and scoring, and models that read integer tokens through an ``Embedding``."""
 import keras
 import numpy as np
 import pytest
+from _stand_ins import Fixed
 from keras import layers
 
 from bilstm.data import (
@@ -88,12 +89,9 @@ def test_masked_predictions_on_real_steps_do_not_depend_on_padding(direction):
     long = build_model(14, 6, direction=direction, mask=True)
     long.set_weights(short.get_weights())
     for padding in PADDINGS:
-        X, _, w = get_padded_sequences(40, 10, 3, padding, rng=1)
-        zeros = np.zeros((40, 4, 1), np.float32)
-        if padding == "post":
-            X14, real = np.concatenate([X, zeros], axis=1), slice(0, 10)
-        else:
-            X14, real = np.concatenate([zeros, X], axis=1), slice(4, 14)
+        X, y, w = get_padded_sequences(40, 10, 3, padding, rng=1)
+        X14 = extend_padding(X, y, w, 14, padding)[0]
+        real = slice(0, 10) if padding == "post" else slice(4, 14)
         p10 = predict_proba(short, X)[..., 0]
         p14 = predict_proba(long, X14)[:, real, 0]
         np.testing.assert_allclose(p10[w > 0], p14[w > 0], atol=1e-6)
@@ -127,12 +125,9 @@ def test_without_a_mask_padding_changes_the_predictions(direction):
     # padding where the reader starts: before the sequence for the forward
     # LSTM, after it for the backward one (bidirectional: either)
     padding = "post" if direction == "backward" else "pre"
-    X, _, w = get_padded_sequences(40, 10, 3, padding, rng=1)
-    zeros = np.zeros((40, 4, 1), np.float32)
-    if padding == "post":
-        X14, real = np.concatenate([X, zeros], axis=1), slice(0, 10)
-    else:
-        X14, real = np.concatenate([zeros, X], axis=1), slice(4, 14)
+    X, y, w = get_padded_sequences(40, 10, 3, padding, rng=1)
+    X14 = extend_padding(X, y, w, 14, padding)[0]
+    real = slice(0, 10) if padding == "post" else slice(4, 14)
     gap = np.abs(predict_proba(short, X) - predict_proba(long, X14)[:, real])
     assert gap[..., 0][w > 0].max() > 1e-4
 
@@ -238,18 +233,6 @@ def test_sample_weight_of_the_wrong_shape_or_sign_is_refused(padded):
         evaluate(model, X, y, 0.5 * w)
     with pytest.raises(ValueError, match="no step counts"):
         evaluate(model, X, y, 0 * w)
-
-
-class Fixed:
-    """A stand-in model that returns fixed probabilities."""
-
-    input_shape = (None, 4, 1)
-
-    def __init__(self, proba):
-        self.proba = np.asarray(proba, dtype=np.float32)[..., np.newaxis]
-
-    def __call__(self, X, training=False):
-        return self.proba[: len(X)]
 
 
 def test_evaluate_counts_only_weighted_steps_by_hand():
