@@ -7,6 +7,7 @@ class Fixed:
     """A stand-in model that returns fixed probabilities."""
 
     input_shape = (None, 4, 1)
+    output_shape = (None, 4, 1)
 
     def __init__(self, proba):
         self.proba = np.asarray(proba, dtype=np.float32)[..., np.newaxis]

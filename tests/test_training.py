@@ -222,3 +222,55 @@ def test_data_of_the_wrong_length_is_refused(data):
         train(build_model(12, 4), X[:20], y[:20])
     with pytest.raises(ValueError, match="y must have shape"):
         train(build_model(10, 4), X[:20], y[:19])
+
+
+def _sequence_classifier(n_timesteps=10):
+    """Is the sum of the sequence above its limit? One label per sequence."""
+    inputs = keras.Input((n_timesteps, 1), name="x")
+    h = keras.layers.Bidirectional(keras.layers.LSTM(6, name="lstm"), name="bi")(inputs)
+    out = keras.layers.Dense(1, activation="sigmoid", name="out")(h)
+    model = keras.Model(inputs, out, name="classifier")
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def test_one_label_per_sequence_on_both_paths(data):
+    # A model with return_sequences=False has output (None, 1): train takes
+    # y of shape (n, 1) and weights of shape (n,), on the fast path as on fit.
+    (X, y), _ = data
+    labels = y[:, -1, :]  # the last step's label: is the whole sum above the limit
+    weights = {}
+    for fast in (True, False):
+        set_seed(4)
+        model = _sequence_classifier()
+        result = train(
+            model, X[:300], labels[:300], batch_size=10, epochs=2, rng=5, fast=fast
+        )
+        assert result.fast is fast and result.steps == 60
+        weights[fast] = model.get_weights()
+    gap = max(np.max(np.abs(a - b)) for a, b in zip(weights[True], weights[False]))
+    assert gap < 1e-5
+    # weight 0 on a sequence: its label cannot change the training
+    w = np.ones(300, np.float32)
+    w[::2] = 0.0
+    flipped = labels[:300].copy()
+    flipped[::2] = 1.0 - flipped[::2]
+    trained = []
+    for targets in (labels[:300], flipped):
+        set_seed(4)
+        model = _sequence_classifier()
+        train(model, X[:300], targets, w, batch_size=10, rng=5)
+        trained.append(model.get_weights())
+    for a, b in zip(*trained):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_label_per_sequence_shapes_are_checked(data):
+    (X, y), _ = data
+    model = _sequence_classifier()
+    with pytest.raises(ValueError, match=r"y must have shape \(100, 1\).*per sequence"):
+        train(model, X[:100], y[:100])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(100,\)"):
+        train(model, X[:100], y[:100, -1], np.ones((100, 10)))
+    with pytest.raises(ValueError, match="models that label every step"):
+        evaluate(model, X[:100], y[:100])

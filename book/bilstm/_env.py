@@ -27,8 +27,9 @@ under another). ``BILSTM_XLA_CACHE=DIR`` moves it, ``BILSTM_XLA_CACHE=off``
 turns it off, and a ``TF_XLA_FLAGS`` that already names a cache directory is
 left alone. A folder that cannot be written, or a disk with less than
 ``MIN_FREE_BYTES`` free, turns the cache off; if writing fails later,
-:func:`bilstm.training.train` carries on without XLA (see ``_Program``). The
-oldest programs are deleted once the folder holds more than ``MAX_BYTES``.
+:func:`bilstm.training.train` carries on without XLA (see
+:class:`bilstm.programs.Program`). The oldest programs are deleted once the
+folder holds more than ``MAX_BYTES``.
 """
 
 import hashlib

@@ -86,21 +86,26 @@ def check_x(model, X) -> np.ndarray:
 
 
 def check_sample_weight(sample_weight, shape) -> np.ndarray:
-    """Per-step weights for sequences of ``shape[:2]``, as a float32 array.
+    """Weights for the labels of sequences of ``shape``, as a float32 array.
 
-    ``sample_weight`` is ``(n_sequences, n_timesteps)`` (or with a trailing
-    axis of 1), finite and never negative: 1 on the steps that count, 0 on
-    padding. Returns it shaped ``(n_sequences, n_timesteps)``.
+    Per step: ``shape`` starts ``(n_sequences, n_timesteps)`` (``X.shape``
+    does), and ``sample_weight`` is ``(n_sequences, n_timesteps)`` (or with a
+    trailing axis of 1): 1 on the steps that count, 0 on padding. Per
+    sequence, for a model with one label per sequence: ``shape`` is
+    ``(n_sequences,)`` and so is ``sample_weight``. The weights must be finite
+    and never negative. Returns them shaped ``shape[:2]``.
     """
-    n, steps = shape[:2]
+    want = tuple(shape[:2])
     w = np.asarray(sample_weight, dtype=np.float32)
-    if w.ndim == 3 and w.shape[-1] == 1:
+    if w.ndim == len(want) + 1 and w.shape[-1] == 1:
         w = w[..., 0]
-    if w.shape != (n, steps):
-        raise ValueError(
-            f"sample_weight must have shape ({n}, {steps}): one weight per step "
-            f"of every sequence, got {w.shape}"
+    if w.shape != want:
+        what = (
+            "one weight per step of every sequence"
+            if len(want) == 2
+            else "one weight per sequence"
         )
+        raise ValueError(f"sample_weight must have shape {want}: {what}, got {w.shape}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and >= 0 (0 on padding)")
     return w

@@ -117,6 +117,13 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     ``sequence_accuracy`` and ``n_sequences``, and ``weights`` holds the 0/1
     weights used (this key only when steps were chosen so).
     """
+    if len(model.output_shape) != 3:
+        raise ValueError(
+            "evaluate scores models that label every step (output "
+            f"(None, n_timesteps, 1)); this model's output is {model.output_shape}, "
+            "one label per sequence: score it with its own function, such as "
+            "bilstm.words.evaluate_classifier"
+        )
     X, y = check_xy(model, X, y)
     proba, mask = _predict(model, X)
     truth = y.astype(np.float64)

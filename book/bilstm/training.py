@@ -17,15 +17,9 @@ is stopped part-way keeps what it had learned.
 
 from __future__ import annotations
 
-from . import _env
+from . import _env  # noqa: F401
 
-import copy
-import json
-import os
-import threading
 import time
-import warnings
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import keras
@@ -33,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from .data import check_positive_int, check_sample_weight, check_x, make_rng
+from .programs import compiled_programs, program_for
 
 # Python-side TensorFlow warnings (such as "triggered tf.function retracing"
 # when a reader tries many shapes) would otherwise print into notebook cells.
@@ -41,7 +36,6 @@ tf.get_logger().setLevel("ERROR")
 __all__ = ["CurveRecorder", "TrainResult", "train", "check_xy", "compiled_programs"]
 
 STEPS_PER_EXECUTION = 200
-_MAX_PROGRAMS = 16
 _MAX_CHUNK_VALUES = 4_000_000  # inputs staged per compiled call (16 MB)
 
 
@@ -75,167 +69,23 @@ def check_xy(model, X, y):
     """Check that ``X`` and ``y`` fit ``model``; return them as arrays.
 
     ``X`` as :func:`bilstm.data.check_x` returns it (float32, or int32 token
-    indices for a model with 2-D input), ``y`` as float32 ``(n_sequences,
-    n_timesteps, 1)``.
+    indices for a model with 2-D input). ``y`` is float32: one label per step,
+    ``(n_sequences, n_timesteps, 1)``, for a model that labels every step (an
+    output of shape ``(None, n_timesteps, 1)``, as the lesson's), or one label
+    per sequence, ``(n_sequences, k)``, for a model whose output is ``(None,
+    k)`` (``return_sequences=False``).
     """
     X = check_x(model, X)
     y = np.asarray(y, dtype=np.float32)
-    if y.shape != X.shape[:2] + (1,):
+    output = tuple(model.output_shape)
+    want = X.shape[:2] + (1,) if len(output) == 3 else (len(X), output[-1])
+    if y.shape != want:
+        what = "one label per step" if len(output) == 3 else "one label per sequence"
         raise ValueError(
-            f"y must have shape {X.shape[:2] + (1,)} to match X, got {y.shape}"
+            f"y must have shape {want} to match X and the model's output "
+            f"{output} ({what}), got {y.shape}"
         )
     return X, y
-
-
-class _Program:
-    """A worker copy of a model plus its XLA-compiled multi-step training loop."""
-
-    def __init__(self, model, batch_size: int, steps: int):
-        self.lock = threading.Lock()
-        self.batch_size = batch_size
-        self.steps = steps
-        worker = keras.models.clone_model(model)
-        worker.compile_from_config(model.get_compile_config())
-        worker.optimizer.build(worker.trainable_variables)
-        self.worker = worker
-
-        def loop(x, y, w, n):
-            def body(i):
-                worker.train_step((x[i], y[i], w[i]))
-                return (i + 1,)
-
-            tf.while_loop(lambda i: i < n, body, (tf.constant(0),))
-            return worker.get_metrics_result()
-
-        self._loop = loop
-        self.jit = not _XLA_CACHE_BROKEN
-        self._compile()
-
-    def _compile(self):
-        self._run = tf.function(
-            self._loop, jit_compile=self.jit, reduce_retracing=True, autograph=False
-        )
-
-    def run(self, x, y, w, n):
-        """Run ``n`` training steps on the staged batches; return the metrics.
-
-        The XLA program is compiled (or loaded from the persistent cache, see
-        ``bilstm._env``) on the first call. If writing the cache fails (a full
-        disk, a folder that went away), the error comes before any step runs:
-        training then carries on, for the rest of the process, without XLA.
-        """
-        try:
-            return self._run(x, y, w, n)
-        except tf.errors.OpError as error:
-            folder = _xla_cache_folder()
-            if not (self.jit and folder and folder in str(error)):
-                raise
-            _give_up_xla_cache(folder, error)
-            self.jit = False
-            self._compile()
-            return self._run(x, y, w, n)
-
-    def load(self, model):
-        self.worker.set_weights(model.get_weights())
-        for target, source in zip(
-            self.worker.optimizer.variables, model.optimizer.variables
-        ):
-            target.assign(source)
-
-    def store(self, model):
-        model.set_weights(self.worker.get_weights())
-        for target, source in zip(
-            model.optimizer.variables, self.worker.optimizer.variables
-        ):
-            target.assign(source)
-
-
-_XLA_CACHE_BROKEN = False
-
-
-def _xla_cache_folder() -> str | None:
-    for flag in os.environ.get("TF_XLA_FLAGS", "").split():
-        if flag.startswith(_env.CACHE_FLAG + "="):
-            return flag.split("=", 1)[1] or None
-    return None
-
-
-def _give_up_xla_cache(folder, error):
-    global _XLA_CACHE_BROKEN
-    if not _XLA_CACHE_BROKEN:
-        warnings.warn(
-            f"could not use the compiled-program cache in {folder} "
-            f"({error.message.strip()[:200]}); training goes on without XLA, "
-            "more slowly. Free disk space there, or set BILSTM_XLA_CACHE=off "
-            "or to another folder before starting Python.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    _XLA_CACHE_BROKEN = True
-
-
-_PROGRAMS: OrderedDict = OrderedDict()
-_PROGRAMS_LOCK = threading.Lock()
-
-
-def compiled_programs() -> int:
-    """How many compiled training programs this process keeps for reuse.
-
-    One per architecture, compile settings, batch size and chunk length; the
-    oldest is dropped beyond ``_MAX_PROGRAMS``.
-    """
-    with _PROGRAMS_LOCK:
-        return len(_PROGRAMS)
-
-
-def _architecture(model) -> str:
-    """The model's config as JSON, with its layers named by their position.
-
-    Names do not change what a model computes, and some are numbered by
-    Keras as they are made: a ``Masking`` layer adds ``not_equal``, ``any``
-    operations to a functional model, named ``not_equal_1``, ``not_equal_2``
-    ... in each new model. Without renaming, every masked model would compile
-    a training program of its own.
-    """
-    config = model.get_config()
-    names = {}
-    for i, layer in enumerate(
-        config.get("layers", ()) if isinstance(config, dict) else ()
-    ):
-        if isinstance(layer, dict) and isinstance(layer.get("name"), str):
-            names.setdefault(layer["name"], f"layer_{i}")
-
-    def rename(value):
-        if isinstance(value, dict):
-            return {k: rename(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [rename(v) for v in value]
-        if isinstance(value, str):
-            return names.get(value, value)
-        return value
-
-    return json.dumps(rename(config), sort_keys=True, default=str)
-
-
-def _program_for(model, batch_size: int, steps: int) -> _Program:
-    compile_config = copy.deepcopy(model.get_compile_config())
-    optimizer = compile_config.get("optimizer")
-    if isinstance(optimizer, dict):
-        optimizer.get("config", {}).pop("name", None)  # "adam", "adam_1", ...
-    key = (
-        _architecture(model),
-        json.dumps(compile_config, sort_keys=True, default=str),
-        batch_size,
-        steps,
-    )
-    with _PROGRAMS_LOCK:
-        program = _PROGRAMS.pop(key, None)
-        if program is None:
-            program = _Program(model, batch_size, steps)
-        _PROGRAMS[key] = program
-        while len(_PROGRAMS) > _MAX_PROGRAMS:
-            _PROGRAMS.popitem(last=False)
-    return program
 
 
 def _ensure_optimizer_built(model):
@@ -321,7 +171,7 @@ def train(
     X, y = check_xy(model, X, y)
     weights = None
     if sample_weight is not None:
-        weights = check_sample_weight(sample_weight, X.shape)
+        weights = check_sample_weight(sample_weight, y.shape[:-1])
     gen = make_rng(rng)
     callbacks = list(callbacks or [])
     recorder = CurveRecorder()
@@ -375,7 +225,7 @@ def train(
     steps_per_execution = max(
         1, min(steps_per_execution, _MAX_CHUNK_VALUES // per_step)
     )
-    program = _program_for(model, batch_size, steps_per_execution)
+    program = program_for(model, batch_size, steps_per_execution)
     cbs = _callback_list(
         model, [recorder, *callbacks], epochs, steps_per_epoch, verbose
     )

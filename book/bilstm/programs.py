@@ -1,0 +1,183 @@
+"""The compiled training programs behind :func:`bilstm.train`, and their cache.
+
+A :class:`Program` is a private *worker* copy of a model plus one XLA-compiled
+loop that runs up to ``steps`` optimizer steps of ``batch_size`` sequences in a
+single call. Compiling it costs a few seconds (tracing, then XLA; the
+persistent cache of ``bilstm._env`` saves the XLA part in a later process), so
+:func:`program_for` keeps up to ``MAX_PROGRAMS`` of them, keyed by what they
+compute: the architecture (layer names left out), the compile settings, the
+batch size and the chunk length. A second model of the same shape, another
+seed or another press of the panel's Retrain, reuses the program: its weights
+and optimizer state are copied in (:meth:`Program.load`) and back out
+(:meth:`Program.store`).
+"""
+
+from __future__ import annotations
+
+from . import _env
+
+import copy
+import json
+import os
+import threading
+import warnings
+from collections import OrderedDict
+
+import keras
+import tensorflow as tf
+
+__all__ = ["Program", "program_for", "compiled_programs", "MAX_PROGRAMS"]
+
+#: How many compiled programs a process keeps; the least recently used goes.
+MAX_PROGRAMS = 16
+
+
+class Program:
+    """A worker copy of a model plus its XLA-compiled multi-step training loop."""
+
+    def __init__(self, model, batch_size: int, steps: int):
+        self.lock = threading.Lock()
+        self.batch_size = batch_size
+        self.steps = steps
+        worker = keras.models.clone_model(model)
+        worker.compile_from_config(model.get_compile_config())
+        worker.optimizer.build(worker.trainable_variables)
+        self.worker = worker
+
+        def loop(x, y, w, n):
+            def body(i):
+                worker.train_step((x[i], y[i], w[i]))
+                return (i + 1,)
+
+            tf.while_loop(lambda i: i < n, body, (tf.constant(0),))
+            return worker.get_metrics_result()
+
+        self._loop = loop
+        self.jit = not _XLA_CACHE_BROKEN
+        self._compile()
+
+    def _compile(self):
+        self._run = tf.function(
+            self._loop, jit_compile=self.jit, reduce_retracing=True, autograph=False
+        )
+
+    def run(self, x, y, w, n):
+        """Run ``n`` training steps on the staged batches; return the metrics.
+
+        The XLA program is compiled (or loaded from the persistent cache, see
+        ``bilstm._env``) on the first call. If writing the cache fails (a full
+        disk, a folder that went away), the error comes before any step runs:
+        training then carries on, for the rest of the process, without XLA.
+        """
+        try:
+            return self._run(x, y, w, n)
+        except tf.errors.OpError as error:
+            folder = _xla_cache_folder()
+            if not (self.jit and folder and folder in str(error)):
+                raise
+            _give_up_xla_cache(folder, error)
+            self.jit = False
+            self._compile()
+            return self._run(x, y, w, n)
+
+    def load(self, model):
+        self.worker.set_weights(model.get_weights())
+        for target, source in zip(
+            self.worker.optimizer.variables, model.optimizer.variables
+        ):
+            target.assign(source)
+
+    def store(self, model):
+        model.set_weights(self.worker.get_weights())
+        for target, source in zip(
+            model.optimizer.variables, self.worker.optimizer.variables
+        ):
+            target.assign(source)
+
+
+_XLA_CACHE_BROKEN = False
+
+
+def _xla_cache_folder() -> str | None:
+    for flag in os.environ.get("TF_XLA_FLAGS", "").split():
+        if flag.startswith(_env.CACHE_FLAG + "="):
+            return flag.split("=", 1)[1] or None
+    return None
+
+
+def _give_up_xla_cache(folder, error):
+    global _XLA_CACHE_BROKEN
+    if not _XLA_CACHE_BROKEN:
+        warnings.warn(
+            f"could not use the compiled-program cache in {folder} "
+            f"({error.message.strip()[:200]}); training goes on without XLA, "
+            "more slowly. Free disk space there, or set BILSTM_XLA_CACHE=off "
+            "or to another folder before starting Python.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    _XLA_CACHE_BROKEN = True
+
+
+_PROGRAMS: OrderedDict = OrderedDict()
+_PROGRAMS_LOCK = threading.Lock()
+
+
+def compiled_programs() -> int:
+    """How many compiled training programs this process keeps for reuse.
+
+    One per architecture, compile settings, batch size and chunk length; the
+    oldest is dropped beyond ``MAX_PROGRAMS``.
+    """
+    with _PROGRAMS_LOCK:
+        return len(_PROGRAMS)
+
+
+def _architecture(model) -> str:
+    """The model's config as JSON, with its layers named by their position.
+
+    Names do not change what a model computes, and some are numbered by
+    Keras as they are made: a ``Masking`` layer adds ``not_equal``, ``any``
+    operations to a functional model, named ``not_equal_1``, ``not_equal_2``
+    ... in each new model. Without renaming, every masked model would compile
+    a training program of its own.
+    """
+    config = model.get_config()
+    names = {}
+    for i, layer in enumerate(
+        config.get("layers", ()) if isinstance(config, dict) else ()
+    ):
+        if isinstance(layer, dict) and isinstance(layer.get("name"), str):
+            names.setdefault(layer["name"], f"layer_{i}")
+
+    def rename(value):
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [rename(v) for v in value]
+        if isinstance(value, str):
+            return names.get(value, value)
+        return value
+
+    return json.dumps(rename(config), sort_keys=True, default=str)
+
+
+def program_for(model, batch_size: int, steps: int) -> Program:
+    compile_config = copy.deepcopy(model.get_compile_config())
+    optimizer = compile_config.get("optimizer")
+    if isinstance(optimizer, dict):
+        optimizer.get("config", {}).pop("name", None)  # "adam", "adam_1", ...
+    key = (
+        _architecture(model),
+        json.dumps(compile_config, sort_keys=True, default=str),
+        batch_size,
+        steps,
+    )
+    with _PROGRAMS_LOCK:
+        program = _PROGRAMS.pop(key, None)
+        if program is None:
+            program = Program(model, batch_size, steps)
+        _PROGRAMS[key] = program
+        while len(_PROGRAMS) > MAX_PROGRAMS:
+            _PROGRAMS.popitem(last=False)
+    return program
