@@ -14,8 +14,8 @@ Layers, bottom up (each imports only those above it in this list)::
     runs         run(settings): seed, data, build, train, evaluate, one way
     experiments  run_experiment: settings x seeds -> tidy rows (joblib, Dask)
     search       settings that pass a test: stopping rule, closest call, winners
-    scratch      the lesson's model in NumPy, forward and backward by hand
-    inspect      what a trained model computes: states, probes, ablations
+    scratch/     the lesson's model in NumPy, forward and backward (cell, network)
+    inspect/     what a trained model computes, states to ablations (states, probes)
     words/       real words: the dictionary as data, taggers, their runs
     plots/       the book's figures, by family (lesson, results, panel, style)
     widgets/     the live training panel (estimates, views, layout, panel), words
