@@ -61,3 +61,31 @@ def test_bad_settings_fail_before_anything_trains():
         run(build="lstm")
     with pytest.raises(ValueError, match="test_seed must be a whole number"):
         run(test_seed=-2)
+
+
+def test_weighted_data_and_a_separate_test_set():
+    # A problem whose data come with per-step weights, and whose test set is
+    # drawn by a function of its own (here: padded sequences, pre-padding).
+    from bilstm.data import get_padded_sequences
+    from bilstm.model import build_model
+
+    def data(n, n_timesteps, rng):
+        return get_padded_sequences(n, n_timesteps, 4, "post", rng=rng)
+
+    def test_data(n, n_timesteps, rng):
+        return get_padded_sequences(n, n_timesteps, 4, "pre", rng=rng)
+
+    def build(settings):
+        return build_model(None, settings["cells"], mask=True)
+
+    small = {"seed": 2, "n_train": 400, "cells": 4, "n_test": 50, "n_timesteps": 8}
+    result = run(small, build=build, data=data, test_data=test_data)
+    X, y, w = test_data(50, 8, np.random.default_rng(0))
+    assert result.X_test.shape == X.shape and result.w_test.shape == w.shape
+    # pre-padded test sequences: every one ends on a real step
+    assert np.all(result.w_test[:, -1] == 1.0)
+    assert result.scores["n_steps"] == int(result.w_test.sum())
+    with pytest.raises(ValueError, match=r"must return \(X, y\) or"):
+        run(small, build=build, data=lambda n, t, rng: data(n, t, rng)[0])
+    with pytest.raises(ValueError, match="test_data must be a function"):
+        run(small, test_data=3)

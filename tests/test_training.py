@@ -272,5 +272,26 @@ def test_one_label_per_sequence_shapes_are_checked(data):
         train(model, X[:100], y[:100])
     with pytest.raises(ValueError, match=r"sample_weight must have shape \(100,\)"):
         train(model, X[:100], y[:100, -1], np.ones((100, 10)))
-    with pytest.raises(ValueError, match="models that label every step"):
+    with pytest.raises(ValueError, match=r"y must have shape \(100, 1\)"):
         evaluate(model, X[:100], y[:100])
+
+
+def test_evaluate_scores_one_label_per_sequence(data):
+    (X, y), _ = data
+    labels = y[:200, -1, :]
+    set_seed(4)
+    model = _sequence_classifier()
+    train(model, X[:2000], y[:2000, -1, :], batch_size=20, rng=5)
+    proba = np.asarray(model(X[:200]))[:, 0]
+    right = (proba > 0.5) == (labels[:, 0] > 0.5)
+    scores = evaluate(model, X[:200], labels)
+    assert scores["accuracy"] == scores["sequence_accuracy"] == right.mean()
+    assert scores["n_sequences"] == scores["n_steps"] == 200
+    np.testing.assert_array_equal(scores["wrong"], ~right)
+    # weights choose the sequences scored
+    w = np.zeros(200, np.float32)
+    w[:50] = 1.0
+    half = evaluate(model, X[:200], labels, w)
+    assert half["n_sequences"] == 50 and half["accuracy"] == right[:50].mean()
+    with pytest.raises(ValueError, match="only 0s and 1s"):
+        evaluate(model, X[:200], labels, np.full(200, 0.5))

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import bilstm  # noqa: E402, F401
 from bilstm import plots, words  # noqa: E402
+from bilstm.widgets import TrainingPanel  # noqa: E402
 from bilstm.widgets.words import WordExplorer  # noqa: E402
 
 NATION = ("nation", ("N", "EY", "SH", "AH", "N"), 1)
@@ -428,3 +429,33 @@ def test_train_classifier_is_seeded(records):
         np.testing.assert_array_equal(wa, wb)
     assert a.model.output_shape == (None, 1) and a.training.steps == 2
     assert a.scores["n_words"] == 100 and 0 <= a.scores["accuracy"] <= 1
+
+
+def test_the_panel_and_run_train_the_word_task(records):
+    # The training panel poses the stress task through words.task; it trains
+    # the very tagger train_tagger trains with the same settings and seed.
+    train, test = words.train_test_split(records[:4000], seed=0)
+    kwargs = dict(seed=2, n_train=256, epochs=1, batch_size=32, cells=4)
+    tagger = words.train_tagger(train, test[:200], max_len=12, **kwargs)
+    panel = TrainingPanel.with_default_run(
+        **words.task(train, test),
+        n_timesteps=12,
+        n_test=100,
+        examples=4,
+        **kwargs,
+    )
+    (done,) = panel.runs
+    assert done["status"] == "finished" and done["steps"] == 8
+    for a, b in zip(panel.model.get_weights(), tagger.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert panel.strip_image.layout.display == "none"  # no cumulative-sum strip
+    assert 0.0 <= done["accuracy"] <= 1.0
+    # more words than fit: the panel says so and keeps the run that worked
+    panel.controls["n_train"].value = 100_000
+    panel.retrain(background=False)
+    assert panel.runs[-1]["status"] == "failed"
+    assert "training words have at most 12 phonemes" in panel.message.value
+    with pytest.raises(ValueError, match="are settings"):
+        words.task(train, test, cells=3)
+    with pytest.raises(ValueError, match="labels must be one of"):
+        words.task(train, test, labels="vowels")

@@ -116,14 +116,15 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     others, sequences without any step that counts are left out of
     ``sequence_accuracy`` and ``n_sequences``, and ``weights`` holds the 0/1
     weights used (this key only when steps were chosen so).
+
+    A model with one label per sequence (output ``(None, 1)``,
+    ``return_sequences=False``) is scored on ``y`` of shape ``(n_sequences,
+    1)``: every sequence is one step, so ``accuracy`` and
+    ``sequence_accuracy`` are both the share of sequences right, and
+    ``sample_weight`` (0s and 1s, ``(n_sequences,)``) chooses the sequences.
     """
-    if len(model.output_shape) != 3:
-        raise ValueError(
-            "evaluate scores models that label every step (output "
-            f"(None, n_timesteps, 1)); this model's output is {model.output_shape}, "
-            "one label per sequence: score it with its own function, such as "
-            "bilstm.words.evaluate_classifier"
-        )
+    if len(model.output_shape) == 2:
+        return _evaluate_per_sequence(model, X, y, sample_weight)
     X, y = check_xy(model, X, y)
     proba, mask = _predict(model, X)
     truth = y.astype(np.float64)
@@ -177,6 +178,42 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
         "proba": proba[..., 0],
         "wrong": wrong,
         "weights": counts.astype(np.float32),
+    }
+
+
+def _evaluate_per_sequence(model, X, y, sample_weight) -> dict:
+    X, y = check_xy(model, X, y)
+    if y.shape[1] != 1:
+        raise ValueError(f"evaluate scores one sigmoid per sequence, got {y.shape[1]}")
+    proba = _predict(model, X)[0][:, 0]
+    counts = np.ones(len(X), bool)
+    if sample_weight is not None:
+        w = check_sample_weight(sample_weight, (len(X),))
+        if not np.all((w == 0) | (w == 1)):
+            raise ValueError(
+                "sample_weight must hold only 0s and 1s to score with "
+                "(1 on the sequences that count)"
+            )
+        counts = w > 0
+    n = int(counts.sum())
+    if n == 0:
+        raise ValueError("no sequence counts: sample_weight is 0 everywhere")
+    truth = y[:, 0].astype(np.float64)
+    p = np.clip(proba, _EPSILON, 1 - _EPSILON)
+    losses = -(truth * np.log(p) + (1 - truth) * np.log(1 - p))
+    wrong = ((proba > 0.5) != (truth > 0.5)) & counts
+    right = n - int(wrong.sum())
+    interval = wilson_interval(right, n)
+    return {
+        "loss": float(losses[counts].mean()),
+        "accuracy": right / n,
+        "sequence_accuracy": right / n,
+        "n_sequences": n,
+        "n_steps": n,
+        "accuracy_interval": interval,
+        "sequence_accuracy_interval": interval,
+        "proba": proba,
+        "wrong": wrong,
     }
 
 

@@ -46,7 +46,8 @@ class RunResult:
 
     ``settings`` are the full, checked settings (seed included); ``scores`` is
     :func:`bilstm.evaluation.evaluate` on the test sequences ``X_test``,
-    ``y_test``; ``training`` is :func:`bilstm.training.train`'s result and
+    ``y_test`` (with per-step weights ``w_test`` when the problem has them);
+    ``training`` is :func:`bilstm.training.train`'s result and
     ``seconds`` the wall time of training alone.
     """
 
@@ -57,6 +58,7 @@ class RunResult:
     X_test: np.ndarray
     y_test: np.ndarray
     seconds: float
+    w_test: np.ndarray | None = None
 
     @property
     def seed(self) -> int:
@@ -95,12 +97,27 @@ def build_for(settings: dict):
     )
 
 
-def test_sequences(settings: dict | None = None, *, data=None, test_seed=None):
+def _draw(make_data, n_sequences, n_timesteps, rng, name):
+    """``make_data``'s sequences as ``(X, y, w)``; ``w`` is None without weights."""
+    drawn = make_data(n_sequences, n_timesteps, rng=rng)
+    if not isinstance(drawn, tuple) or len(drawn) not in (2, 3):
+        raise ValueError(
+            f"{name}(n_sequences, n_timesteps, rng) must return (X, y) or "
+            f"(X, y, sample_weight), got {type(drawn).__name__}"
+        )
+    return drawn if len(drawn) == 3 else (*drawn, None)
+
+
+def test_sequences(
+    settings: dict | None = None, *, data=None, test_data=None, test_seed=None
+):
     """The test sequences ``(X_test, y_test)`` that :func:`run` scores with.
 
-    A pure function of the settings (``n_test``, ``n_timesteps``, ``seed``),
-    the problem (``data``) and ``test_seed``, so a caller can draw them again
-    (for example to score the model while it trains) and get the same arrays.
+    ``(X_test, y_test, w_test)`` for a problem whose data come with per-step
+    weights. A pure function of the settings (``n_test``, ``n_timesteps``,
+    ``seed``), the problem (``test_data``, else ``data``) and ``test_seed``,
+    so a caller can draw them again (for example to score the model while it
+    trains) and get the same arrays.
     """
     s = _settings.check(settings)
     if test_seed is not None:
@@ -110,8 +127,10 @@ def test_sequences(settings: dict | None = None, *, data=None, test_seed=None):
         if test_seed is None
         else np.random.default_rng(test_seed)
     )
-    make_data = get_sequences if data is None else data
-    return make_data(s["n_test"], s["n_timesteps"], rng=rng)
+    make_data = test_data or data or get_sequences
+    name = "test_data" if test_data is not None else "data"
+    X, y, w = _draw(make_data, s["n_test"], s["n_timesteps"], rng, name)
+    return (X, y) if w is None else (X, y, w)
 
 
 def run(
@@ -119,6 +138,7 @@ def run(
     *,
     build=None,
     data=None,
+    test_data=None,
     test_seed: int | None = None,
     callbacks=(),
     steps_per_execution: int = STEPS_PER_EXECUTION,
@@ -129,11 +149,17 @@ def run(
     The settings are those of :data:`bilstm.settings.SETTINGS` (``n_timesteps``,
     ``cells``, ``merge_mode``, ``direction``, ``n_train``, ``batch_size``,
     ``epochs``, ``n_test``, ``learning_rate``, ``schedule`` and ``seed``);
-    a bad value is a ``ValueError`` that says what is allowed. For other
-    models or problems, ``build(settings)`` returns a compiled Keras model to
-    use instead of :func:`bilstm.build_model`, and
+    a bad value is a ``ValueError`` that says what is allowed.
+
+    Another model or problem: ``build(settings)`` returns a compiled Keras
+    model to use instead of :func:`bilstm.build_model`, and
     ``data(n_sequences, n_timesteps, rng)`` returns ``(X, y)`` shaped like
-    :func:`bilstm.get_sequences`. ``test_seed`` draws the test sequences from
+    :func:`bilstm.get_sequences`, or ``(X, y, sample_weight)`` with per-step
+    weights (padded sequences: see :func:`bilstm.data.get_padded_sequences`),
+    which then weight training and choose the steps scored. ``test_data``,
+    with the same signature, draws the test sequences when they must come
+    from elsewhere (held-out words, for example); by default ``data`` does.
+    ``test_seed`` draws the test sequences from
     ``numpy.random.default_rng(test_seed)`` instead of the run's own stream,
     so that runs of several seeds share one test set.
 
@@ -143,20 +169,26 @@ def run(
     run is then evaluated as it stands.
     """
     s = _settings.check(settings)
-    for name, function in (("build", build), ("data", data)):
+    for name, function in (("build", build), ("data", data), ("test_data", test_data)):
         if function is not None and not callable(function):
             raise ValueError(f"{name} must be a function, got {function!r}")
     seed, n_timesteps = s["seed"], s["n_timesteps"]
     make_data = get_sequences if data is None else data
     with seeded(seed):
         model = (build_for if build is None else build)(dict(s))
-        X, y = make_data(s["n_train"], n_timesteps, rng=stream(seed, "train"))
-        X_test, y_test = test_sequences(s, data=data, test_seed=test_seed)
+        X, y, w = _draw(
+            make_data, s["n_train"], n_timesteps, stream(seed, "train"), "data"
+        )
+        X_test, y_test, *w_test = test_sequences(
+            s, data=data, test_data=test_data, test_seed=test_seed
+        )
+        w_test = w_test[0] if w_test else None
         start = time.perf_counter()
         result = train(
             model,
             X,
             y,
+            w,
             batch_size=s["batch_size"],
             epochs=s["epochs"],
             callbacks=list(callbacks),
@@ -165,8 +197,8 @@ def run(
             rng=stream(seed, "shuffle"),
         )
         seconds = time.perf_counter() - start
-    del X, y
-    scores = evaluate(model, X_test, y_test)
+    del X, y, w
+    scores = evaluate(model, X_test, y_test, w_test)
     return RunResult(
         settings=s,
         model=model,
@@ -175,4 +207,5 @@ def run(
         X_test=X_test,
         y_test=y_test,
         seconds=seconds,
+        w_test=w_test,
     )

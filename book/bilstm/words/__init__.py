@@ -17,7 +17,10 @@ here: :mod:`~bilstm.words.dictionary` (records and arrays, NumPy only),
   word, labels, and per-step weights that are 1 on real steps only;
 - :func:`build_tagger` -> the per-phoneme model (``Embedding(mask_zero=True)``,
   a (bidirectional) recurrent layer, a sigmoid per step);
-- :func:`train_tagger` -> one seeded run on the fast training path;
+- :func:`task` -> the task as a problem for :func:`bilstm.run` and the
+  training panel (``build``, ``data`` and ``test_data`` functions);
+- :func:`train_tagger` -> one seeded run (:func:`bilstm.run` on the task),
+  scored on every held-out word;
 - :func:`evaluate_words` -> per-phoneme accuracy on real steps and the share
   of words whose most probable phoneme is the stressed one;
 - :func:`first_vowel_baseline`, :func:`stress_syllable`, :func:`suffix_of`
@@ -50,10 +53,11 @@ from .models import (
     evaluate_words,
     predict_words,
 )
-from .runs import TaggerRun, train_classifier, train_tagger
+from .runs import LABELS, TaggerRun, task, train_classifier, train_tagger
 
 __all__ = [
     "CELLS",
+    "LABELS",
     "PHONEMES",
     "SUFFIXES",
     "VOWELS",
@@ -72,6 +76,7 @@ __all__ = [
     "predict_words",
     "stress_syllable",
     "suffix_of",
+    "task",
     "train_classifier",
     "train_tagger",
     "train_test_split",

@@ -1,25 +1,36 @@
-"""One seeded training run of a tagger or classifier on the fast path, and its scores.
+"""The stress task as a problem for :func:`bilstm.run`, and one seeded run of it.
 
-:func:`train_tagger` and :func:`train_classifier` pick the training words,
-seed the weights, train with :func:`bilstm.train` and score on held-out
-words, in one way for every chapter, the explorer and the tests.
+:func:`task` poses the task the way :func:`bilstm.run` and the training panel
+take any problem: a ``build(settings)`` function and ``data`` / ``test_data``
+functions that draw encoded words. :func:`train_tagger` and
+:func:`train_classifier` are :func:`bilstm.run` on that task (seeded weights,
+the training words drawn from the run's ``"train"`` stream, batches from its
+``"shuffle"`` stream, the fast training path), scored on every held-out word.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
+from .. import settings as _settings
 from ..data import check_positive_int
-from ..seeding import seeded, stream
-from ..training import TrainResult, train
-from .dictionary import encode, first_syllable_labels, fitting
+from ..runs import learning_rate_for, run
+from ..training import TrainResult
+from .dictionary import _check_records, encode, first_syllable_labels, fitting
 from .models import build_classifier, build_tagger, evaluate_classifier, evaluate_words
 
-__all__ = ["TaggerRun", "train_classifier", "train_tagger"]
+__all__ = ["LABELS", "TaggerRun", "task", "train_classifier", "train_tagger"]
+
+#: What a word's labels are: ``"stress"``, one per phoneme (1 on the stressed
+#: one, with weights 1 on real steps); ``"first syllable"``, one per word
+#: (:func:`first_syllable_labels`), for :func:`build_classifier`.
+LABELS = ("stress", "first syllable")
+#: The settings of :mod:`bilstm.settings` that :func:`task`'s ``build`` passes
+#: on to the model function; other architecture keywords are fixed per task.
+_MODEL_SETTINGS = ("cells", "direction", "merge_mode")
 
 
 @dataclass
@@ -37,48 +48,106 @@ class TaggerRun:
     seconds: float
 
 
-def _fit_and_score(train_records, test_records, targets, score, build, **run):
-    seed = check_positive_int("seed", run["seed"], minimum=0)
-    max_len, n_train = run["max_len"], run["n_train"]
-    train_records = fitting(train_records, max_len)
-    if n_train is None:
-        n_train = len(train_records)
-    n_train = check_positive_int("n_train", n_train)
-    if n_train > len(train_records):
-        raise ValueError(
-            f"n_train is {n_train:,} but only {len(train_records):,} training "
-            f"words have at most {max_len} phonemes"
-        )
+def _drawer(records, name, labels):
+    """``draw(n, max_len, rng)``: ``n`` of the records that fit, encoded."""
+
+    def draw(n_sequences, n_timesteps, rng):
+        pool = fitting(records, n_timesteps)
+        n = check_positive_int(name, n_sequences)
+        if n > len(pool):
+            kind = "training" if name == "n_train" else "test"
+            raise ValueError(
+                f"{name} is {n:,} but only {len(pool):,} {kind} words have at "
+                f"most {n_timesteps} phonemes"
+            )
+        pick = np.sort(rng.choice(len(pool), n, replace=False))
+        chosen = [pool[i] for i in pick]
+        X, y, w = encode(chosen, n_timesteps)
+        if labels == "first syllable":
+            return X, first_syllable_labels(chosen)
+        return X, y, w
+
+    return draw
+
+
+def task(train_records, test_records, *, labels="stress", build=None, **architecture):
+    """The stress task as keyword arguments for :func:`bilstm.run`.
+
+    Returns ``{"build": ..., "data": ..., "test_data": ...}``, so that
+    ``bilstm.run(settings, **task(train, test))`` and
+    ``TrainingPanel(**task(train, test), ...)`` train on words. The settings'
+    ``n_timesteps`` is then the longest word allowed (in phonemes), ``n_train``
+    and ``n_test`` are how many words ``data`` and ``test_data`` draw from
+    ``train_records`` and ``test_records`` (among those that fit, without
+    replacement, in dictionary order), and ``cells``, ``direction``,
+    ``merge_mode`` and ``learning_rate`` go to the model. ``labels`` is one of
+    :data:`LABELS`; ``build`` (default :func:`build_tagger`, or
+    :func:`build_classifier` for ``"first syllable"``) is called with those
+    settings and ``architecture`` (for example ``embedding_dim``, ``cell``,
+    ``layers``).
+    """
+    train_records = _check_records(train_records, "train_records")
+    test_records = _check_records(test_records, "test_records")
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+    if build is None:
+        build = build_tagger if labels == "stress" else build_classifier
     if not callable(build):
         raise ValueError(f"build must be a function, got {build!r}")
-    architecture = run["architecture"]
-    with seeded(seed):
-        model = build(**architecture)
-        pick = np.sort(
-            stream(seed, "train").choice(len(train_records), n_train, replace=False)
+    clash = sorted(set(architecture) & set(_settings.SETTINGS))
+    if clash:
+        raise ValueError(
+            f"{clash} are settings: give them to run() or the panel, not to task()"
         )
-        X, y, w = targets([train_records[i] for i in pick], max_len)
-        start = time.perf_counter()
-        result = train(
-            model,
-            X,
-            y,
-            sample_weight=w,
-            batch_size=run["batch_size"],
-            epochs=run["epochs"],
-            callbacks=list(run["callbacks"]),
-            rng=stream(seed, "shuffle"),
+
+    def build_model(settings):
+        chosen = {k: settings[k] for k in _MODEL_SETTINGS}
+        return build(
+            **chosen, learning_rate=learning_rate_for(settings), **architecture
         )
-        seconds = time.perf_counter() - start
-    settings = {
-        "seed": seed,
-        "n_train": n_train,
-        "max_len": max_len,
-        "epochs": run["epochs"],
-        "batch_size": run["batch_size"],
-        **architecture,
+
+    return {
+        "build": build_model,
+        "data": _drawer(train_records, "n_train", labels),
+        "test_data": _drawer(test_records, "n_test", labels),
     }
-    return TaggerRun(settings, model, result, score(model, test_records), seconds)
+
+
+def _run_and_score(train_records, test_records, labels, score, build, **given):
+    """:func:`bilstm.run` on :func:`task`, then ``score`` on every test word."""
+    max_len = check_positive_int("max_len", given.pop("max_len"))
+    train_records = fitting(_check_records(train_records, "train_records"), max_len)
+    test_records = _check_records(test_records, "test_records")
+    if given["n_train"] is None:
+        given["n_train"] = len(train_records)
+    architecture = given.pop("architecture")
+    as_given = dict(architecture)
+    model_settings = {k: architecture.pop(k) for k in list(architecture)
+                      if k in _settings.SETTINGS}  # fmt: skip
+    cells = {"cells": 32, "direction": "bidirectional", "merge_mode": "concat"}
+    settings = {**cells, **model_settings, "n_timesteps": max_len}
+    callbacks = given.pop("callbacks")
+    settings.update(given)
+    # the run's own test draw: a sample of the test words that fit
+    settings["n_test"] = max(1, min(1_000, len(fitting(test_records, max_len))))
+    problem = task(train_records, test_records, labels=labels, build=build,
+                   **architecture)  # fmt: skip
+    result = run(settings, callbacks=callbacks, **problem)
+    recorded = {
+        "seed": result.settings["seed"],
+        "n_train": result.settings["n_train"],
+        "max_len": max_len,
+        "epochs": result.settings["epochs"],
+        "batch_size": result.settings["batch_size"],
+        **as_given,
+    }
+    return TaggerRun(
+        recorded,
+        result.model,
+        result.training,
+        score(result.model, test_records),
+        result.seconds,
+    )
 
 
 def train_tagger(
@@ -96,20 +165,22 @@ def train_tagger(
 ) -> TaggerRun:
     """Train one tagger on the fast path and score it on ``test_records``.
 
-    ``seed`` seeds the initial weights (:func:`bilstm.seeding.seeded`), the
-    choice of ``n_train`` training words among ``train_records`` (all of them
-    if ``None``; words longer than ``max_len`` phonemes are left out first)
-    from the run's ``"train"`` stream, and each epoch's batch order from its
-    ``"shuffle"`` stream. ``build(**architecture)`` makes the model
-    (:func:`build_tagger` by default; ``architecture`` holds its keywords,
-    such as ``direction``, ``cells`` or ``learning_rate``). Training is
-    :func:`bilstm.train` with per-step weights, so padded steps never count;
-    the scores are :func:`evaluate_words` on every test record.
+    :func:`bilstm.run` on :func:`task`: ``seed`` seeds the initial weights
+    (:func:`bilstm.seeding.seeded`), the choice of ``n_train`` training words
+    among ``train_records`` (all of them if ``None``; words longer than
+    ``max_len`` phonemes are left out first) from the run's ``"train"``
+    stream, and each epoch's batch order from its ``"shuffle"`` stream.
+    ``architecture`` holds the model's keywords: ``cells`` (32),
+    ``direction``, ``merge_mode`` and ``learning_rate`` are settings of the
+    run, the others (``embedding_dim``, ``cell``, ``layers``) go to ``build``
+    (:func:`build_tagger` by default). Training is :func:`bilstm.train` with
+    per-step weights, so padded steps never count; the scores are
+    :func:`evaluate_words` on every test record.
     """
-    return _fit_and_score(
+    return _run_and_score(
         train_records,
         test_records,
-        lambda records, max_len: encode(records, max_len),
+        "stress",
         evaluate_words,
         build,
         seed=seed,
@@ -117,14 +188,9 @@ def train_tagger(
         max_len=max_len,
         epochs=epochs,
         batch_size=batch_size,
-        callbacks=callbacks,
-        architecture=architecture,
+        callbacks=list(callbacks),
+        architecture=dict(architecture),
     )
-
-
-def _classifier_targets(records, max_len):
-    X, _, _ = encode(records, max_len)
-    return X, first_syllable_labels(records), None
 
 
 def train_classifier(
@@ -144,13 +210,13 @@ def train_classifier(
 
     The same run as :func:`train_tagger` (seeds, choice of words, batches),
     with one label per word, :func:`first_syllable_labels`, and scored by
-    :func:`evaluate_classifier`. :func:`bilstm.train` takes the one label
-    per word as it takes per-step labels, on the same fast path.
+    :func:`evaluate_classifier`. :func:`bilstm.train` takes the one label per
+    word as it takes per-step labels, on the same fast path.
     """
-    return _fit_and_score(
+    return _run_and_score(
         train_records,
         test_records,
-        _classifier_targets,
+        "first syllable",
         evaluate_classifier,
         build,
         seed=seed,
@@ -158,6 +224,6 @@ def train_classifier(
         max_len=max_len,
         epochs=epochs,
         batch_size=batch_size,
-        callbacks=callbacks,
-        architecture=architecture,
+        callbacks=list(callbacks),
+        architecture=dict(architecture),
     )
