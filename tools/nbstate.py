@@ -63,7 +63,7 @@ def source_files(nb: dict, loaded: list[str]) -> list[Path]:
     code = "\n".join(_source(c) for c in code_cells(nb))
     files = {Path(p).resolve() for p in loaded}
     if any(marker in code for marker in RUNS_COMMAND):
-        files |= {p.resolve() for p in PACKAGE.glob("*.py")}
+        files |= {p.resolve() for p in PACKAGE.rglob("*.py")}
     if RESULTS.is_dir():
         files |= {p.resolve() for p in RESULTS.iterdir() if p.name in code}
     return sorted(f for f in files if f.is_file())

@@ -111,7 +111,7 @@ def build(panel, start):
             panel.message,
             widgets.HTML(section("Learning curve")),
             panel.curve_image,
-            widgets.HTML(section("Results on fresh sequences")),
+            widgets.HTML(section("Results on test sequences")),
             panel.results,
             panel.strip_image,
             widgets.HTML(section("Run history")),
@@ -210,6 +210,10 @@ def show_history(panel):
 
 
 def _draw_strip(panel, result):
+    X = result.X_test
+    if panel.examples == 0 or X.ndim != 3 or X.shape[-1] != 1:
+        panel.strip_image.layout.display = "none"
+        return  # sample sequences are drawn for one number per step only
     wrong = result.scores["wrong"]
     wrong_any = wrong.any(axis=1)
     bad, good = np.flatnonzero(wrong_any), np.flatnonzero(~wrong_any)

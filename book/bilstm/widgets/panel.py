@@ -67,12 +67,15 @@ class TrainingPanel:
     control (``n_timesteps``, ``merge_mode``, ``batch_size``, ``cells``,
     ``n_train``, ``direction``, ``seed``) set its starting value, the others
     (``epochs``, ``n_test``, ``learning_rate``, ``schedule``) hold for every
-    run. Each run is scored on ``n_test`` fresh sequences, 1,000 unless
+    run. Each run is scored on ``n_test`` test sequences, 1,000 unless
     given. ``examples`` is how many sample sequences the strip shows,
     ``notebook`` the path named in the note on how to retrain live, and
     ``chunk`` the batches per compiled call (default: ``chunk_steps`` of the
-    shape, under a third of a second, so Stop is felt at once). ``build``
-    and ``data`` pose another model or problem, as in :func:`bilstm.run`.
+    shape, under a third of a second, so Stop is felt at once). ``build``,
+    ``data`` and ``test_data`` pose another model or problem, as in
+    :func:`bilstm.run` (for example ``**bilstm.words.task(train, test)``); the
+    strip of sample sequences is drawn for the lesson's kind of input only,
+    one number per step.
 
     Attributes: ``model`` (the latest trained model, ``None`` before the
     first run), ``runs`` (a list of plain dicts, one per run), ``controls``
@@ -89,12 +92,20 @@ class TrainingPanel:
         chunk=None,
         build=None,
         data=None,
+        test_data=None,
         **settings,
     ):
         start = _settings.check({"n_test": 1000, **settings})
         self.fixed = {k: v for k, v in start.items() if k not in layout.CONTROLS}
         self.examples, self.notebook, self.chunk = examples, notebook, chunk
-        self.build, self.data = build, data
+        for name, function in (
+            ("build", build),
+            ("data", data),
+            ("test_data", test_data),
+        ):
+            if function is not None and not callable(function):
+                raise ValueError(f"{name} must be a function, got {function!r}")
+        self.build, self.data, self.test_data = build, data, test_data
         self.model = None
         self.runs: list[dict] = []
         self._lock = threading.Lock()
@@ -211,6 +222,7 @@ class TrainingPanel:
                 s,
                 build=self.build,
                 data=self.data,
+                test_data=self.test_data,
                 callbacks=[callback],
                 steps_per_execution=chunk,
             )

@@ -133,7 +133,7 @@ def results_html(run):
         f"<td>95% interval {percent(slo)}–{percent(shi)}</td></tr>"
         f"<tr><td>Loss</td><td>{run['loss']:.4f}</td><td></td></tr></table>"
         f"<div style='font-size:0.9em;color:#444'>{html.escape(run['label'])}, "
-        f"scored on {run['n_test']:,} fresh sequences; trained on "
+        f"scored on {run['n_test']:,} test sequences; trained on "
         f"{run['n_train']:,} sequences in {run['steps']:,} steps{stopped}.</div>"
     )
 
