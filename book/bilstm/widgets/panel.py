@@ -42,6 +42,25 @@ class _LiveRun:
     over: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
 
+    def progress(self, stopping: bool) -> tuple:
+        """The share of steps done and the progress line, as of now."""
+        rows = list(self.rows)
+        done = rows[-1]["step"] if rows else 0
+        elapsed = time.perf_counter() - self.start
+        if self.first is None:
+            waiting = (
+                "stopping"
+                if stopping
+                else "compiling"
+                if self.compiling
+                else "starting"
+            )
+            text = views.progress_text(done, self.total, elapsed, waiting=waiting)
+            return done / self.total, text
+        t0, s0 = self.first
+        rate = (time.perf_counter() - t0) / (done - s0) if done > s0 else None
+        return done / self.total, views.progress_text(done, self.total, elapsed, rate)
+
 
 class _PanelCallback(CurveRecorder):
     """Record the curve, note the first chunk's end, stop when asked."""
@@ -253,7 +272,9 @@ class TrainingPanel:
             if live.over.is_set():
                 break
             try:
-                self.progress_text.value = self._progress(live)
+                self.progress.value, self.progress_text.value = live.progress(
+                    self._stop_event.is_set()
+                )
                 rows = list(live.rows)
                 now = time.perf_counter()
                 if len(rows) != live.drawn and now - live.last_draw >= _CURVE_SECONDS:
@@ -261,24 +282,6 @@ class TrainingPanel:
                     live.drawn, live.last_draw = len(rows), time.perf_counter()
             except Exception:  # noqa: BLE001 - a drawing hiccup must not stop training
                 pass
-
-    def _progress(self, live):
-        rows = list(live.rows)
-        done = rows[-1]["step"] if rows else 0
-        self.progress.value = done / live.total
-        elapsed = time.perf_counter() - live.start
-        if live.first is None:
-            waiting = (
-                "stopping"
-                if self._stop_event.is_set()
-                else "compiling"
-                if live.compiling
-                else "starting"
-            )
-            return views.progress_text(done, live.total, elapsed, waiting=waiting)
-        t0, s0 = live.first
-        rate = (time.perf_counter() - t0) / (done - s0) if done > s0 else None
-        return views.progress_text(done, live.total, elapsed, rate)
 
     def _end(self, message):
         layout.show_history(self)
