@@ -455,6 +455,11 @@ def test_the_panel_and_run_train_the_word_task(records):
     panel.retrain(background=False)
     assert panel.runs[-1]["status"] == "failed"
     assert "training words have at most 12 phonemes" in panel.message.value
+    # examples=0: no strip in the panel at all (an empty image would be a
+    # broken one in the saved page)
+    bare = TrainingPanel(**words.task(train, test), examples=0, n_timesteps=12)
+    assert bare.strip_image not in bare.widget.children
+    assert panel.strip_image in panel.widget.children
     with pytest.raises(ValueError, match="are settings"):
         words.task(train, test, cells=3)
     with pytest.raises(ValueError, match="labels must be one of"):

@@ -113,7 +113,7 @@ def build(panel, start):
             panel.curve_image,
             widgets.HTML(section("Results on test sequences")),
             panel.results,
-            panel.strip_image,
+            *([panel.strip_image] if panel.examples else []),
             widgets.HTML(section("Run history")),
             panel.history,
             widgets.HTML(

@@ -92,9 +92,10 @@ class TrainingPanel:
     ``chunk`` the batches per compiled call (default: ``chunk_steps`` of the
     shape, under a third of a second, so Stop is felt at once). ``build``,
     ``data`` and ``test_data`` pose another model or problem, as in
-    :func:`bilstm.run` (for example ``**bilstm.words.task(train, test)``); the
-    strip of sample sequences is drawn for the lesson's kind of input only,
-    one number per step.
+    :func:`bilstm.run` (for example ``**bilstm.words.task(train, test)``). The
+    strip of sample sequences draws the lesson's kind of input only, one
+    number per step: pass ``examples=0`` for other problems, and the panel has
+    no strip at all.
 
     Attributes: ``model`` (the latest trained model, ``None`` before the
     first run), ``runs`` (a list of plain dicts, one per run), ``controls``
