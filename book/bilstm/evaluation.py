@@ -129,8 +129,7 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     proba, mask = _predict(model, X)
     truth = y.astype(np.float64)
     if sample_weight is None and mask is None:
-        p = np.clip(proba, _EPSILON, 1 - _EPSILON)
-        loss = float(-np.mean(truth * np.log(p) + (1 - truth) * np.log(1 - p)))
+        loss = float(np.mean(_losses(truth, proba)))
         wrong = (proba > 0.5) != (truth > 0.5)
         step_right = int((~wrong).sum())
         seq_right = int((~wrong.any(axis=(1, 2))).sum())
@@ -148,20 +147,12 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     if sample_weight is None:
         counts = mask
     else:
-        w = check_sample_weight(sample_weight, X.shape)
-        if not np.all((w == 0) | (w == 1)):
-            raise ValueError(
-                "sample_weight must hold only 0s and 1s to score with "
-                "(1 on the steps that count, 0 on padding)"
-            )
-        counts = w > 0
+        counts = _counted(sample_weight, X.shape, "steps that count, 0 on padding")
     n_steps = int(counts.sum())
     if n_steps == 0:
         raise ValueError("no step counts: sample_weight (or the mask) is 0 everywhere")
-    p = np.clip(proba[..., 0], _EPSILON, 1 - _EPSILON)
     t = truth[..., 0]
-    losses = -(t * np.log(p) + (1 - t) * np.log(1 - p))
-    loss = float(losses[counts].mean())
+    loss = float(_losses(t, proba[..., 0])[counts].mean())
     wrong = ((proba[..., 0] > 0.5) != (t > 0.5)) & counts
     step_right = n_steps - int(wrong.sum())
     scored = counts.any(axis=1)
@@ -181,6 +172,22 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     }
 
 
+def _losses(truth, proba):
+    """Binary cross-entropy of every label, with Keras's clipping."""
+    p = np.clip(proba, _EPSILON, 1 - _EPSILON)
+    return -(truth * np.log(p) + (1 - truth) * np.log(1 - p))
+
+
+def _counted(sample_weight, shape, what):
+    """Which labels are scored: 0/1 ``sample_weight`` as booleans."""
+    w = check_sample_weight(sample_weight, shape)
+    if not np.all((w == 0) | (w == 1)):
+        raise ValueError(
+            f"sample_weight must hold only 0s and 1s to score with (1 on the {what})"
+        )
+    return w > 0
+
+
 def _evaluate_per_sequence(model, X, y, sample_weight) -> dict:
     X, y = check_xy(model, X, y)
     if y.shape[1] != 1:
@@ -188,19 +195,12 @@ def _evaluate_per_sequence(model, X, y, sample_weight) -> dict:
     proba = _predict(model, X)[0][:, 0]
     counts = np.ones(len(X), bool)
     if sample_weight is not None:
-        w = check_sample_weight(sample_weight, (len(X),))
-        if not np.all((w == 0) | (w == 1)):
-            raise ValueError(
-                "sample_weight must hold only 0s and 1s to score with "
-                "(1 on the sequences that count)"
-            )
-        counts = w > 0
+        counts = _counted(sample_weight, (len(X),), "sequences that count")
     n = int(counts.sum())
     if n == 0:
         raise ValueError("no sequence counts: sample_weight is 0 everywhere")
     truth = y[:, 0].astype(np.float64)
-    p = np.clip(proba, _EPSILON, 1 - _EPSILON)
-    losses = -(truth * np.log(p) + (1 - truth) * np.log(1 - p))
+    losses = _losses(truth, proba)
     wrong = ((proba > 0.5) != (truth > 0.5)) & counts
     right = n - int(wrong.sum())
     interval = wilson_interval(right, n)

@@ -11,6 +11,7 @@ the training words drawn from the run's ``"train"`` stream, batches from its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from inspect import signature
 
 import keras
 import numpy as np
@@ -124,12 +125,18 @@ def _run_and_score(train_records, test_records, labels, score, build, **given):
     as_given = dict(architecture)
     model_settings = {k: architecture.pop(k) for k in list(architecture)
                       if k in _settings.SETTINGS}  # fmt: skip
-    cells = {"cells": 32, "direction": "bidirectional", "merge_mode": "concat"}
-    settings = {**cells, **model_settings, "n_timesteps": max_len}
+    # the model's own defaults (build_tagger: 32 cells, ...), not the lesson's
+    defaults = {
+        name: p.default
+        for name, p in signature(build).parameters.items()
+        if name in _MODEL_SETTINGS and p.default is not p.empty
+    }
+    settings = {**defaults, **model_settings, "n_timesteps": max_len}
     callbacks = given.pop("callbacks")
     settings.update(given)
-    # the run's own test draw: a sample of the test words that fit
-    settings["n_test"] = max(1, min(1_000, len(fitting(test_records, max_len))))
+    # run() scores a test draw of its own; the scores kept are score() on
+    # every test word, so that draw is one word, not a second evaluation
+    settings["n_test"] = 1
     problem = task(train_records, test_records, labels=labels, build=build,
                    **architecture)  # fmt: skip
     result = run(settings, callbacks=callbacks, **problem)
