@@ -79,10 +79,10 @@ from bilstm.search import (
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_setting(cells, batch_size, args):
+def run_setting(units, batch_size, args):
     """Try one setting by the stopping rule and summarize its runs for the report."""
     setting = setting_for(
-        cells, batch_size, n_train=args.budget, learning_rate=args.learning_rate
+        units, batch_size, n_train=args.budget, learning_rate=args.learning_rate
     )
     rows = try_setting(
         setting,
@@ -98,14 +98,14 @@ def run_setting(cells, batch_size, args):
 
 def markdown(report):
     lines = [
-        "| cells | batch | weights | reached (of tried) | passed | median s | "
+        "| units | batch | weights | reached (of tried) | passed | median s | "
         "median sequences | whole sequences right, 10,000 (range) |",
         "|---:|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for r in report["results"]:
         big = [x["big_sequence_accuracy"] for x in r["runs"]]
         lines.append(
-            f"| {r['cells']} | {r['batch_size']} | {r['params']:,} | "
+            f"| {r['units']} | {r['batch_size']} | {r['params']:,} | "
             f"{r['reached']} of {r['tried']} | {'yes' if r['passed'] else 'no'} | "
             f"{r['median_seconds']:.1f} | {r['median_sequences']:,.0f} | "
             f"{min(big):.1%} to {max(big):.1%} |"
@@ -127,7 +127,7 @@ def _unwritable(folder):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--cells", type=int, nargs="+", default=[1, 2, 3, 4, 8, 16, 50])
+    parser.add_argument("--units", type=int, nargs="+", default=[1, 2, 3, 4, 8, 16, 50])
     parser.add_argument("--batches", type=int, nargs="+", default=[10, 32, 64, 128])
     parser.add_argument(
         "--budget", type=int, default=100_000, help="training sequences"
@@ -159,8 +159,8 @@ def parse_args(argv=None):
     for name in ("budget", "check_every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if min(args.cells) < 1 or min(args.batches) < 1:
-        parser.error("--cells and --batches must be whole numbers >= 1")
+    if min(args.units) < 1 or min(args.batches) < 1:
+        parser.error("--units and --batches must be whole numbers >= 1")
     if not 0 < args.learning_rate < 1:
         parser.error("--learning-rate must be between 0 and 1")
     problem = _unwritable(args.out)
@@ -168,7 +168,7 @@ def parse_args(argv=None):
         parser.error(f"--out {args.out}: {problem}")
     args.seeds, args.need = SEEDS, NEED
     if args.quick:
-        args.cells, args.batches, args.budget, args.check_every = [2], [50], 500, 100
+        args.units, args.batches, args.budget, args.check_every = [2], [50], 500, 100
         args.seeds, args.need = (0, 1), 1
     return args
 
@@ -191,11 +191,11 @@ def search(args):
     start = time.perf_counter()
     results = []
     for batch_size in args.batches:
-        for cells in args.cells:
-            result = run_setting(cells, batch_size, args)
+        for units in args.units:
+            result = run_setting(units, batch_size, args)
             results.append(result)
             print(
-                f"{cells:>3} cells, batch {batch_size:>3}: reached {result['reached']} "
+                f"{units:>3} cells, batch {batch_size:>3}: reached {result['reached']} "
                 f"of {result['tried']}, median {result['median_seconds']:.1f} s",
                 flush=True,
             )
@@ -227,10 +227,10 @@ def search(args):
         "search_seconds": round(time.perf_counter() - start, 1),
         "smallest": None
         if smallest is None
-        else [smallest["cells"], smallest["batch_size"]],
+        else [smallest["units"], smallest["batch_size"]],
         "fastest": None
         if fastest is None
-        else [fastest["cells"], fastest["batch_size"]],
+        else [fastest["units"], fastest["batch_size"]],
         "results": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -195,9 +195,9 @@ def time_in_fresh_process(kind, samples, eval_sequences, seed, batch_size):
         str(Path(__file__).resolve()),
         "--child",
         kind,
-        "--samples",
+        "--n-train",
         str(samples),
-        "--eval-sequences",
+        "--n-test",
         str(eval_sequences),
         "--seed",
         str(seed),
@@ -482,13 +482,13 @@ def update_readme(table: str, readme: Path = README) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--samples",
+        "--n-train",
         type=int,
         default=50_000,
         help="training sequences (default 50000, the lesson's)",
     )
     parser.add_argument(
-        "--eval-sequences",
+        "--n-test",
         type=int,
         default=1_000,
         help="fresh sequences to score every run on (default 1000)",
@@ -522,20 +522,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         result = child(
-            args.child, args.samples, args.eval_sequences, args.seed, args.batch_size
+            args.child, args.n_train, args.n_test, args.seed, args.batch_size
         )
         print(json.dumps(result))
         return 0
     spe, batch_sizes = STEPS_PER_EXECUTION, BATCH_SIZES
     if args.quick:
-        args.samples, args.eval_sequences = QUICK["samples"], QUICK["eval_sequences"]
+        args.n_train, args.n_test = QUICK["samples"], QUICK["eval_sequences"]
         spe, batch_sizes = QUICK["steps_per_execution"], QUICK["batch_sizes"]
         if args.repeats is None:
             args.repeats = QUICK["repeats"]
     elif args.repeats is None:
         args.repeats = REPEATS
-    if args.samples < 1 or args.eval_sequences < 1:
-        parser.error("--samples and --eval-sequences must be positive")
+    if args.n_train < 1 or args.n_test < 1:
+        parser.error("--n-train and --n-test must be positive")
     if args.repeats < (1 if args.quick else REPEATS):
         parser.error(
             f"--repeats must be at least {REPEATS} (or at least 1 with --quick), "
@@ -546,8 +546,8 @@ def main(argv=None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     results = run(
-        args.samples,
-        args.eval_sequences,
+        args.n_train,
+        args.n_test,
         args.seed,
         spe,
         batch_sizes,

@@ -1,6 +1,8 @@
-"""Shared fixtures. Importing bilstm first keeps TensorFlow's C++ logs quiet."""
+"""Shared fixtures. bilstm.setup() first: TensorFlow quiet, one thread, cached."""
 
-import bilstm  # noqa: F401
+import bilstm
+
+bilstm.setup(verbose=False)
 import pytest
 
 

@@ -15,7 +15,7 @@ from bilstm.data import get_sequences
 from bilstm.runs import COSINE_FLOOR
 from bilstm.evaluation import evaluate
 from bilstm.experiments import (
-    DEFAULTS,
+    SWEEP,
     curves,
     first_reaching,
     group,
@@ -30,7 +30,7 @@ from bilstm.plots import (
     plot_step_accuracy,
 )
 
-TINY = {"n_timesteps": 4, "cells": 2, "n_train": 60, "batch_size": 10, "n_test": 20}
+TINY = {"n_timesteps": 4, "units": 2, "n_train": 60, "batch_size": 10, "n_test": 20}
 SETTINGS = [
     {**TINY, "name": "bi"},
     {**TINY, "name": "bi sum", "merge_mode": "sum"},
@@ -52,9 +52,9 @@ def test_one_row_per_setting_and_seed(rows):
 
 def test_rows_hold_settings_and_sane_measurements(rows):
     for row in rows:
-        for key in DEFAULTS:
+        for key in SWEEP:
             assert key in row
-        assert row["n_timesteps"] == 4 and row["cells"] == 2
+        assert row["n_timesteps"] == 4 and row["units"] == 2
         assert row["train_steps"] == 6 and row["train_sequences"] == 60
         assert row["train_seconds"] > 0
         for key in ("train_accuracy", "test_accuracy", "test_sequence_accuracy"):
@@ -147,7 +147,7 @@ def _rnn_builder():
 
     def build(setting):
         inputs = keras.Input((setting["n_timesteps"], 1))
-        x = keras.layers.SimpleRNN(setting["cells"], return_sequences=True)(inputs)
+        x = keras.layers.SimpleRNN(setting["units"], return_sequences=True)(inputs)
         outputs = keras.layers.Dense(1, activation="sigmoid")(x)
         model = keras.Model(inputs, outputs)
         model.compile(
@@ -181,7 +181,7 @@ def test_custom_build():
         ({"name": "x"}, [0]),  # not a list
         ([], [0]),
         ([{"name": "a"}, {"name": "a"}], [0]),  # repeated name
-        ([{"cells": 0}], [0]),
+        ([{"units": 0}], [0]),
         ([{"cels": 4}], [0]),  # unknown key
         ([{"target": 1.5}], [0]),
         ([{"name": "a"}], []),
@@ -204,10 +204,10 @@ def test_bad_input_raises(settings, seeds):
 
 SMALL = {"n_timesteps": 5, "n_train": 200, "batch_size": 10, "n_test": 20}
 PARALLEL_SETTINGS = [
-    {**SMALL, "name": "2 cells", "cells": 2},
-    {**SMALL, "name": "4 cells, forward", "cells": 4, "direction": "forward"},
-    {**SMALL, "name": "3 cells, cosine", "cells": 3, "schedule": "cosine"},
-    {**SMALL, "name": "3 cells, target", "cells": 3, "target": 0.6},
+    {**SMALL, "name": "2 cells", "units": 2},
+    {**SMALL, "name": "4 cells, forward", "units": 4, "direction": "forward"},
+    {**SMALL, "name": "3 cells, cosine", "units": 3, "schedule": "cosine"},
+    {**SMALL, "name": "3 cells, target", "units": 3, "target": 0.6},
 ]
 PARALLEL_SEEDS = [0, 1]
 PARALLEL_KW = {"track_test": True, "steps_per_execution": 5}
@@ -260,7 +260,7 @@ def test_n_jobs_2_gives_the_serial_rows(serial_rows):
 def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
     build = _rnn_builder()  # a function defined in a function: sent by value
 
-    settings = [PARALLEL_SETTINGS[0], {**SMALL, "name": "rnn", "cells": 2}]
+    settings = [PARALLEL_SETTINGS[0], {**SMALL, "name": "rnn", "units": 2}]
     settings[1]["build"] = build
     serial = run_experiment(settings, [0, 1], keep_models=True, **PARALLEL_KW)
     rows = run_experiment(settings, [0, 1], keep_models=True, n_jobs=2, **PARALLEL_KW)

@@ -22,10 +22,10 @@ def _close_figures():
     plt.close("all")
 
 
-def _random_bidirectional(merge_mode="concat", n_timesteps=6, cells=3, seed=0):
+def _random_bidirectional(merge_mode="concat", n_timesteps=6, units=3, seed=0):
     """A lesson-shaped model with weights large enough to make every gate move."""
     set_seed(seed)
-    model = build_model(n_timesteps, cells, merge_mode)
+    model = build_model(n_timesteps, units, merge_mode)
     gen = np.random.default_rng(seed)
     model.set_weights([gen.normal(0, 0.8, w.shape) for w in model.get_weights()])
     return model

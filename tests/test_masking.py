@@ -287,12 +287,12 @@ def tiny_tagger(vocabulary=6, direction="bidirectional"):
     return model
 
 
-def token_data(n=200, max_len=7, seed=0):
+def token_data(n=200, n_timesteps=7, seed=0):
     """Token 1..5 sequences, 0-padded after; label 1 where the token is 3."""
     gen = np.random.default_rng(seed)
-    lengths = gen.integers(2, max_len + 1, size=n)
-    X = gen.integers(1, 6, size=(n, max_len)).astype(np.int32)
-    X[np.arange(max_len) >= lengths[:, None]] = 0
+    lengths = gen.integers(2, n_timesteps + 1, size=n)
+    X = gen.integers(1, 6, size=(n, n_timesteps)).astype(np.int32)
+    X[np.arange(n_timesteps) >= lengths[:, None]] = 0
     y = (X == 3).astype(np.float32)[..., None]
     return X, y, (X > 0).astype(np.float32)
 

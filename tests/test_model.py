@@ -88,10 +88,10 @@ def test_lstm_param_count_matches_keras(units, input_dim):
 
 
 @pytest.mark.parametrize("direction, merge_mode", sorted(EXPECTED_PARAMS))
-@pytest.mark.parametrize("cells", [1, 8, 50])
-def test_model_param_counts_match_keras(direction, merge_mode, cells):
-    model = build_model(10, cells, merge_mode, direction)
-    counts = model_param_counts(cells, merge_mode, direction)
+@pytest.mark.parametrize("units", [1, 8, 50])
+def test_model_param_counts_match_keras(direction, merge_mode, units):
+    model = build_model(10, units, merge_mode, direction)
+    counts = model_param_counts(units, merge_mode, direction)
     assert counts["total"] == model.count_params()
     assert counts["recurrent"] == model.layers[1].count_params()
     assert counts["output"] == model.get_layer("per_step").count_params()
@@ -170,8 +170,8 @@ def test_saved_model_loads_with_plain_keras(tmp_path, direction):
     "kwargs, name, allowed",
     [
         ({"n_timesteps": 0}, "n_timesteps", ">= 1"),
-        ({"cells": -1}, "cells", ">= 1"),
-        ({"cells": 2.5}, "cells", "whole number"),
+        ({"units": -1}, "units", ">= 1"),
+        ({"units": 2.5}, "units", "whole number"),
         ({"merge_mode": "max"}, "merge_mode", "'concat', 'sum', 'mul', 'ave'"),
         ({"merge_mode": None}, "merge_mode", "'concat'"),
         ({"direction": "sideways"}, "direction", "'bidirectional', 'forward'"),

@@ -30,7 +30,7 @@ def _lesson_closest_call():
     "argv, message",
     [
         (["--budget", "0"], "--budget must be >= 1"),
-        (["--cells", "0"], "--cells and --batches"),
+        (["--units", "0"], "--units and --batches"),
         (["--learning-rate", "2"], "--learning-rate"),
         (["--jobs", "0"], "--jobs must be a whole number >= 1, or -1"),
         (["--jobs", "-2"], "--jobs must be a whole number >= 1, or -1"),
@@ -61,7 +61,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path):
     assert report["settings"]["quick"] is True
     assert report["closest_call"] == _lesson_closest_call()
     (result,) = report["results"]
-    assert (result["cells"], result["batch_size"], result["params"]) == (2, 50, 69)
+    assert (result["units"], result["batch_size"], result["params"]) == (2, 50, 69)
     assert 1 <= result["tried"] == len(result["runs"]) <= 2
     for run in result["runs"]:
         assert run["sequences"] <= 500 and run["seconds"] > 0
@@ -78,8 +78,8 @@ def test_committed_results_are_a_full_search():
     assert report["settings"]["test"] == LESSON_TEST
     assert report["closest_call"] == pytest.approx(_lesson_closest_call())
     smallest, fastest = winners(report["results"])
-    assert report["smallest"] == [smallest["cells"], smallest["batch_size"]]
-    assert report["fastest"] == [fastest["cells"], fastest["batch_size"]]
+    assert report["smallest"] == [smallest["units"], smallest["batch_size"]]
+    assert report["fastest"] == [fastest["units"], fastest["batch_size"]]
     for result in report["results"]:
         runs = result["runs"]
         assert result["reached"] == sum(run["reached"] for run in runs)

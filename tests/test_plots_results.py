@@ -133,7 +133,7 @@ def test_step_predictions_take_an_explicit_wrong_mask_and_check_shapes():
 def _grid_results():
     return [
         {
-            "cells": c,
+            "units": c,
             "batch_size": b,
             "reached": r,
             "tried": t,

@@ -8,7 +8,7 @@ from bilstm.cli import main
 from bilstm.experiments import run_experiment
 from bilstm.widgets import TrainingPanel
 
-SETTING = {"seed": 3, "n_train": 3000, "cells": 16}
+SETTING = {"seed": 3, "n_train": 3000, "units": 16}
 
 
 def same_weights(a, b):
@@ -24,11 +24,11 @@ def test_cli_panel_and_runner_train_bit_identical_weights(reference, tmp_path):
     want = reference.model.get_weights()
 
     path = tmp_path / "cli.keras"
-    argv = ["train", "--seed", "3", "--samples", "3000", "--cells", "16"]
+    argv = ["train", "--seed", "3", "--n-train", "3000", "--units", "16"]
     assert main([*argv, "--save", str(path)]) == 0
     assert same_weights(keras.models.load_model(path).get_weights(), want)
 
-    panel = TrainingPanel.with_default_run(seed=3, n_train=3000, cells=16)
+    panel = TrainingPanel.with_default_run(seed=3, n_train=3000, units=16)
     assert same_weights(panel.model.get_weights(), want)
 
     settings = {k: v for k, v in SETTING.items() if k != "seed"}
@@ -49,14 +49,14 @@ def test_the_chunk_size_does_not_change_the_weights(reference):
 
 def test_a_run_records_what_it_did(reference):
     assert reference.settings["n_train"] == 3000 and reference.seed == 3
-    assert reference.X_test.shape == (100, 10, 1)  # the lesson's 100 test sequences
+    assert reference.test.X.shape == (100, 10, 1)  # the lesson's 100 test sequences
     assert 0.5 < reference.scores["accuracy"] <= 1.0
     assert reference.training.steps == 300 and reference.seconds > 0
 
 
 def test_bad_settings_fail_before_anything_trains():
-    with pytest.raises(ValueError, match="cells must be a whole number"):
-        run({"cells": -1})
+    with pytest.raises(ValueError, match="units must be a whole number"):
+        run({"units": -1})
     with pytest.raises(ValueError, match="build must be a function"):
         run(build="lstm")
     with pytest.raises(ValueError, match="test_seed must be a whole number"):
@@ -76,16 +76,16 @@ def test_weighted_data_and_a_separate_test_set():
         return get_padded_sequences(n, n_timesteps, 4, "pre", rng=rng)
 
     def build(settings):
-        return build_model(None, settings["cells"], mask=True)
+        return build_model(None, settings["units"], mask=True)
 
-    small = {"seed": 2, "n_train": 400, "cells": 4, "n_test": 50, "n_timesteps": 8}
+    small = {"seed": 2, "n_train": 400, "units": 4, "n_test": 50, "n_timesteps": 8}
     result = run(small, build=build, data=data, test_data=test_data)
     X, y, w = test_data(50, 8, np.random.default_rng(0))
-    assert result.X_test.shape == X.shape and result.w_test.shape == w.shape
+    assert result.test.X.shape == X.shape and result.test.w.shape == w.shape
     # pre-padded test sequences: every one ends on a real step
-    assert np.all(result.w_test[:, -1] == 1.0)
-    assert result.scores["n_steps"] == int(result.w_test.sum())
-    with pytest.raises(ValueError, match=r"must return \(X, y\) or"):
+    assert np.all(result.test.w[:, -1] == 1.0)
+    assert result.scores["n_steps"] == int(result.test.w.sum())
+    with pytest.raises(ValueError, match=r"must return \(X, y\), \(X, y, sample_w"):
         run(small, build=build, data=lambda n, t, rng: data(n, t, rng)[0])
     with pytest.raises(ValueError, match="test_data must be a function"):
         run(small, test_data=3)

@@ -29,7 +29,7 @@ def _row(seed, reached=True, name="4 cells, batch 10", seconds=1.23456):
     """A hand-made row of run_experiment(..., track_test=True) with a target."""
     return {
         "name": name,
-        "cells": 4,
+        "units": 4,
         "batch_size": 10,
         "seed": seed,
         "params": 201,
@@ -141,7 +141,7 @@ def test_setting_for_trains_down_a_cosine_to_a_perfect_lesson_test():
     assert setting == {
         "name": "8 cells, batch 64",
         "n_timesteps": 10,
-        "cells": 8,
+        "units": 8,
         "batch_size": 64,
         "n_train": 100_000,
         "learning_rate": 0.02,
@@ -171,7 +171,7 @@ def test_a_setting_summary_is_the_reports_record():
     big = [{"accuracy": 0.999, "sequence_accuracy": 0.99 - i / 100} for i in range(3)]
     summary = summarize_setting(rows, big, need=2)
     assert list(summary) == [
-        "cells",
+        "units",
         "batch_size",
         "params",
         "passed",
@@ -181,7 +181,7 @@ def test_a_setting_summary_is_the_reports_record():
         "median_sequences",
         "runs",
     ]
-    assert (summary["cells"], summary["batch_size"], summary["params"]) == (4, 10, 201)
+    assert (summary["units"], summary["batch_size"], summary["params"]) == (4, 10, 201)
     assert (summary["passed"], summary["reached"], summary["tried"]) == (True, 2, 3)
     assert summary["median_seconds"] == 2.0  # of the rounded seconds
     assert summary["median_sequences"] == 72_000
@@ -205,7 +205,7 @@ def test_a_setting_summary_is_the_reports_record():
     [
         ([], None, "at least one row"),
         ([_row(0), _row(1, name="other")], None, "one setting"),
-        ([{"name": "s", "seed": 0}], None, r"no field\(s\) \['cells'"),
+        ([{"name": "s", "seed": 0}], None, r"no field\(s\) \['units'"),
         ([_row(0)], [], "one score per row"),
     ],
 )
@@ -222,9 +222,9 @@ def test_the_big_test_needs_the_trained_models():
 # --- the winners -----------------------------------------------------------------
 
 
-def _result(cells, params, passed, seconds):
+def _result(units, params, passed, seconds):
     return {
-        "cells": cells,
+        "units": units,
         "params": params,
         "passed": passed,
         "median_seconds": seconds,
@@ -239,7 +239,7 @@ def test_winners_are_the_fewest_weights_and_the_least_time_among_passes():
         _result(50, 20901, True, 9.0),
     ]
     smallest, fastest = winners(results)
-    assert (smallest["cells"], fastest["cells"]) == (4, 16)
+    assert (smallest["units"], fastest["units"]) == (4, 16)
     assert winners(results[:1]) == (None, None)
     assert winners([]) == (None, None)
 
@@ -251,7 +251,7 @@ def test_winners_break_ties_on_the_other_measure():
         _result(4, 201, True, 2.0),
     ]
     smallest, fastest = winners(results)
-    assert (smallest["cells"], fastest["cells"]) == (4, 4)
+    assert (smallest["units"], fastest["units"]) == (4, 4)
 
 
 def test_winners_need_setting_summaries():

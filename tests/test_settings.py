@@ -10,7 +10,7 @@ def test_the_defaults_are_the_lessons_run():
         "n_timesteps": 10,
         "merge_mode": "concat",
         "batch_size": 10,
-        "cells": 50,
+        "units": 50,
         "n_train": 50_000,
         "direction": "bidirectional",
         "seed": 1,
@@ -32,9 +32,9 @@ def test_choices_are_the_models():
 @pytest.mark.parametrize(
     "change, fragment",
     [
-        ({"cells": 0}, "cells must be a whole number from 1 to 1,024, got 0"),
-        ({"cells": 2.5}, "cells must be a whole number"),
-        ({"cells": True}, "cells must be a whole number"),
+        ({"units": 0}, "units must be a whole number from 1 to 1,024, got 0"),
+        ({"units": 2.5}, "units must be a whole number"),
+        ({"units": True}, "units must be a whole number"),
         ({"seed": -1}, "seed must be a whole number from 0 to 4,294,967,295"),
         ({"seed": 2**32}, "seed must be a whole number from 0"),
         ({"merge_mode": "max"}, "merge_mode must be one of 'concat', 'sum'"),
@@ -53,10 +53,10 @@ def test_bad_values_say_what_is_allowed(change, fragment):
 def test_values_are_made_plain_and_extras_pass_through():
     import numpy as np
 
-    full = check({"cells": np.int64(16), "name": "x"}, allowed_extra={"name"})
-    assert full["cells"] == 16 and type(full["cells"]) is int and full["name"] == "x"
+    full = check({"units": np.int64(16), "name": "x"}, allowed_extra={"name"})
+    assert full["units"] == 16 and type(full["units"]) is int and full["name"] == "x"
     assert defaults(n_train=10)["n_train"] == 10
-    assert settings.SETTINGS["n_train"].flag == "--samples"
+    assert settings.SETTINGS["n_train"].flag == "--n-train"
 
 
 def test_every_setting_has_help_and_a_flag_and_only_some_a_control():
@@ -68,7 +68,7 @@ def test_every_setting_has_help_and_a_flag_and_only_some_a_control():
         "n_timesteps",
         "merge_mode",
         "batch_size",
-        "cells",
+        "units",
         "n_train",
         "direction",
         "seed",

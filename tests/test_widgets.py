@@ -15,7 +15,7 @@ from bilstm import widgets
 from bilstm.settings import DEFAULTS, SETTINGS
 from bilstm.widgets import CONTROLS, TrainingPanel
 
-SMALL = {"n_train": 400, "cells": 8, "batch_size": 20, "n_timesteps": 6}
+SMALL = {"n_train": 400, "units": 8, "batch_size": 20, "n_timesteps": 6}
 
 
 def make_panel(**settings):
@@ -61,7 +61,7 @@ def test_controls_are_the_labelled_settings_with_their_bounds():
         control.value = setting.low - 1
         assert control.value == setting.low
     assert panel.controls["merge_mode"].options == ("concat", "sum", "mul", "ave")
-    assert (panel.controls["cells"].min, panel.controls["cells"].max) == (1, 1024)
+    assert (panel.controls["units"].min, panel.controls["units"].max) == (1, 1024)
     for control in panel.controls.values():
         assert control.style.description_width == "initial"
     assert panel.retrain_button.description == "Retrain"
@@ -70,8 +70,8 @@ def test_controls_are_the_labelled_settings_with_their_bounds():
 
 
 def test_bad_settings_are_a_value_error_naming_what_is_allowed():
-    with pytest.raises(ValueError, match="cells must be a whole number from 1"):
-        TrainingPanel(cells=0)
+    with pytest.raises(ValueError, match="units must be a whole number from 1"):
+        TrainingPanel(units=0)
     with pytest.raises(ValueError, match="unknown settings"):
         TrainingPanel(sequence_length=10)
 
@@ -191,7 +191,7 @@ def test_default_run_happens_before_the_panel_is_returned():
 
 
 def test_estimate_counts_compile_once_per_shape():
-    fresh = {**SMALL, "cells": 7, "n_timesteps": 41}
+    fresh = {**SMALL, "units": 7, "n_timesteps": 41}
     panel = make_panel(**fresh)
     assert "to compile" in panel.estimate.value
     slow = {"n_train": 100_000, "batch_size": 1, "n_timesteps": 100}
@@ -204,17 +204,17 @@ def test_estimate_counts_compile_once_per_shape():
 
 def test_chunks_are_short_and_fixed_per_shape():
     assert widgets.chunk_steps(10, 10, 50) == widgets.chunk_steps(10, 10, 50)
-    for batch, length, cells in [(10, 10, 50), (1000, 100, 256), (1, 2, 1)]:
-        steps = widgets.chunk_steps(batch, length, cells)
+    for batch, length, units in [(10, 10, 50), (1000, 100, 256), (1, 2, 1)]:
+        steps = widgets.chunk_steps(batch, length, units)
         assert 1 <= steps <= STEPS_PER_EXECUTION
-        assert steps * widgets.step_seconds(batch, length, cells) < 1.0 or steps == 1
+        assert steps * widgets.step_seconds(batch, length, units) < 1.0 or steps == 1
 
 
 def test_the_lesson_shape_runs_the_chapters_compiled_program():
     # train()'s default chunk is the chapters'; the panel's default run uses it
     # too, so it needs no compile of its own after a chapter has trained.
     d = DEFAULTS
-    shape = (d["batch_size"], d["n_timesteps"], d["cells"], d["direction"])
+    shape = (d["batch_size"], d["n_timesteps"], d["units"], d["direction"])
     assert widgets.chunk_steps(*shape) == STEPS_PER_EXECUTION
 
 

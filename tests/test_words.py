@@ -161,7 +161,7 @@ def test_encode_refuses_longer_words_unless_asked_to_drop_them():
     assert w.sum() == 3 + 5 + 4 + 4
     with pytest.raises(ValueError, match="no records to encode"):
         words.encode(SMALL, 2, drop_longer=True)
-    with pytest.raises(ValueError, match="max_len must be a whole number"):
+    with pytest.raises(ValueError, match="n_timesteps must be a whole number"):
         words.encode(SMALL, 0)
     with pytest.raises(ValueError, match="drop_longer must be True or False"):
         words.encode(SMALL, 10, drop_longer="yes")
@@ -204,7 +204,7 @@ def test_accuracy_by_groups_with_wilson_intervals():
 
 
 def test_tagger_layers_and_parameters():
-    model = words.build_tagger(cells=8, embedding_dim=4)
+    model = words.build_tagger(units=8, embedding_dim=4)
     assert model.input_shape == (None, None)
     embedding = model.get_layer("embedding")
     assert embedding.mask_zero and embedding.input_dim == len(words.PHONEMES) + 1
@@ -215,10 +215,12 @@ def test_tagger_layers_and_parameters():
     assert per_step.layer.activation is keras.activations.sigmoid
     lstm = bilstm.lstm_param_count(8, input_dim=4)
     assert model.count_params() == 40 * 4 + 2 * lstm + (16 + 1)
-    gru = words.build_tagger(cells=8, embedding_dim=4, cell="gru", direction="forward")
+    gru = words.build_tagger(
+        units=8, embedding_dim=4, cell_type="gru", direction="forward"
+    )
     assert isinstance(gru.get_layer("forward_gru"), keras.layers.GRU)
     assert gru.count_params() == 40 * 4 + 3 * 8 * (4 + 8 + 2) + 9
-    stacked = words.build_tagger(cells=8, embedding_dim=4, layers=2)
+    stacked = words.build_tagger(units=8, embedding_dim=4, layers=2)
     second = stacked.get_layer("bilstm_2").forward_layer
     assert tuple(second.cell.kernel.shape) == (16, 32)  # reads both of layer 1
 
@@ -229,14 +231,14 @@ def test_tagger_layers_and_parameters():
         {"direction": "forward"},
         {"direction": "backward"},
         {"direction": "bidirectional"},
-        {"direction": "bidirectional", "merge_mode": "sum", "cell": "gru"},
+        {"direction": "bidirectional", "merge_mode": "sum", "cell_type": "gru"},
         {"direction": "backward", "layers": 2},
     ],
     ids=lambda a: "-".join(str(v) for v in a.values()),
 )
 def test_predictions_on_real_steps_do_not_depend_on_padding(arch):
     keras.utils.set_random_seed(0)
-    model = words.build_tagger(cells=6, embedding_dim=4, **arch)
+    model = words.build_tagger(units=6, embedding_dim=4, **arch)
     X10, _, w = words.encode(SMALL, 10)
     X14, _, _ = words.encode(SMALL, 14)
     p10 = np.asarray(model(X10))[..., 0]
@@ -251,7 +253,7 @@ def test_predictions_on_real_steps_do_not_depend_on_padding(arch):
 
 def test_classifier_merges_the_final_states_of_both_directions():
     keras.utils.set_random_seed(0)
-    model = words.build_classifier(cells=5, embedding_dim=3)
+    model = words.build_classifier(units=5, embedding_dim=3)
     assert model.output_shape == (None, 1)
     X, _, _ = words.encode(SMALL, 12)
     embed = model.get_layer("embedding")
@@ -271,11 +273,11 @@ def test_classifier_merges_the_final_states_of_both_directions():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"cells": 0}, "cells must be a whole number"),
+        ({"units": 0}, "units must be a whole number"),
         ({"direction": "sideways"}, "direction must be one of"),
         ({"merge_mode": "max"}, "merge_mode must be one of"),
         ({"embedding_dim": 1.5}, "embedding_dim must be a whole number"),
-        ({"cell": "rnn"}, "cell must be one of"),
+        ({"cell_type": "rnn"}, "cell_type must be one of"),
         ({"layers": 0}, "layers must be a whole number"),
         ({"learning_rate": -1}, "learning_rate must be a positive number"),
     ],
@@ -287,7 +289,7 @@ def test_bad_architectures_are_value_errors(kwargs, match):
 
 def _constant_tagger(p):
     """A tagger whose every step predicts probability ``p``."""
-    model = words.build_tagger(cells=2, embedding_dim=2)
+    model = words.build_tagger(units=2, embedding_dim=2)
     dense = model.get_layer("per_step").layer
     kernel, bias = dense.get_weights()
     dense.set_weights([np.zeros_like(kernel), np.full_like(bias, np.log(p / (1 - p)))])
@@ -312,7 +314,7 @@ def test_evaluation_counts_real_steps_only():
 
 
 def test_predictions_are_the_same_for_many_words_and_few():
-    model = words.build_tagger(cells=3, embedding_dim=2)
+    model = words.build_tagger(units=3, embedding_dim=2)
     many = words.predict_words(model, SMALL * 20)  # the traced graph
     few = words.predict_words(model, SMALL)  # the model called directly
     for a, b in zip(many[:4], few):
@@ -324,13 +326,13 @@ def test_predictions_are_the_same_for_many_words_and_few():
 def test_train_tagger_is_seeded_and_checks_its_words(records):
     train, test = words.train_test_split(records[:3000], seed=0)
     # the explorer test below trains this very shape again: one compile for both
-    kwargs = dict(n_train=256, epochs=1, batch_size=64, cells=2, embedding_dim=2)
+    kwargs = dict(n_train=256, epochs=1, batch_size=64, units=2, embedding_dim=2)
     a = words.train_tagger(train, test[:200], seed=3, **kwargs)
     b = words.train_tagger(train, test[:200], seed=3, **kwargs)
     for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     assert a.training.steps == 4 and a.scores["n_words"] == 200
-    assert a.settings["cells"] == 2 and a.settings["n_train"] == 256
+    assert a.settings["units"] == 2 and a.settings["n_train"] == 256
     with pytest.raises(ValueError, match="only .* training words"):
         words.train_tagger(train, test, n_train=10**6)
 
@@ -360,7 +362,7 @@ def test_word_figures():
 
 
 def test_explorer_shows_a_word_and_explains_unknown_ones():
-    model = words.build_tagger(cells=2, embedding_dim=2)
+    model = words.build_tagger(units=2, embedding_dim=2)
     explorer = WordExplorer({"tiny": model}, word="photography")
     assert explorer.image.value and "stressed: AA" in explorer.message.value
     explorer.word.value = "qwzx"
@@ -378,13 +380,13 @@ def test_explorer_shows_a_word_and_explains_unknown_ones():
 
 def test_explorer_retrains_both_readers(records):
     train, test = words.train_test_split(records[:3000], seed=0)
-    model = words.build_tagger(cells=2, embedding_dim=2)
+    model = words.build_tagger(units=2, embedding_dim=2)
     explorer = WordExplorer(
         {"forward": model, "bidirectional": model},
         train_records=train,
         test_records=test[:100],
         n_train=128,
-        cells=2,
+        units=2,
         embedding_dim=2,
         batch_size=64,
     )
@@ -400,7 +402,7 @@ def test_explorer_retrains_both_readers(records):
 
 def _constant_classifier(p):
     """A whole-word classifier whose every word gets probability ``p``."""
-    model = words.build_classifier(cells=2, embedding_dim=2)
+    model = words.build_classifier(units=2, embedding_dim=2)
     dense = model.get_layer("dense")
     kernel, bias = dense.get_weights()
     dense.set_weights([np.zeros_like(kernel), np.full_like(bias, np.log(p / (1 - p)))])
@@ -417,12 +419,12 @@ def test_whole_word_labels_and_scores():
     no = words.evaluate_classifier(_constant_classifier(0.1), SMALL)
     assert no["accuracy"] == pytest.approx(2 / 5)
     with pytest.raises(ValueError, match="one probability per word"):
-        words.evaluate_classifier(words.build_tagger(cells=2, embedding_dim=2), SMALL)
+        words.evaluate_classifier(words.build_tagger(units=2, embedding_dim=2), SMALL)
 
 
 def test_train_classifier_is_seeded(records):
     train, test = words.train_test_split(records[:3000], seed=0)
-    kwargs = dict(n_train=128, epochs=1, batch_size=64, cells=2, embedding_dim=2)
+    kwargs = dict(n_train=128, epochs=1, batch_size=64, units=2, embedding_dim=2)
     a = words.train_classifier(train, test[:100], seed=2, **kwargs)
     b = words.train_classifier(train, test[:100], seed=2, **kwargs)
     for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
@@ -435,8 +437,8 @@ def test_the_panel_and_run_train_the_word_task(records):
     # The training panel poses the stress task through words.task; it trains
     # the very tagger train_tagger trains with the same settings and seed.
     train, test = words.train_test_split(records[:4000], seed=0)
-    kwargs = dict(seed=2, n_train=256, epochs=1, batch_size=32, cells=4)
-    tagger = words.train_tagger(train, test[:200], max_len=12, **kwargs)
+    kwargs = dict(seed=2, n_train=256, epochs=1, batch_size=32, units=4)
+    tagger = words.train_tagger(train, test[:200], n_timesteps=12, **kwargs)
     panel = TrainingPanel.with_default_run(
         **words.task(train, test),
         n_timesteps=12,
@@ -461,6 +463,6 @@ def test_the_panel_and_run_train_the_word_task(records):
     assert bare.strip_image not in bare.widget.children
     assert panel.strip_image in panel.widget.children
     with pytest.raises(ValueError, match="are settings"):
-        words.task(train, test, cells=3)
+        words.task(train, test, units=3)
     with pytest.raises(ValueError, match="labels must be one of"):
         words.task(train, test, labels="vowels")

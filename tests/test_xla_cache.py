@@ -13,6 +13,7 @@ import pytest
 TRAIN = """
 import hashlib, os, shutil, sys
 import bilstm
+bilstm.setup(verbose=False)
 from bilstm import build_model, get_sequences, set_seed, train
 if sys.argv[1:] == ["break"]:  # the cache folder goes away after start-up
     flag = [f for f in os.environ["TF_XLA_FLAGS"].split() if "persistent" in f][0]
@@ -20,13 +21,16 @@ if sys.argv[1:] == ["break"]:  # the cache folder goes away after start-up
     shutil.rmtree(folder)
     open(folder, "w").write("not a folder any more")
 set_seed(0)
-model = build_model(5, cells=4)
+model = build_model(5, units=4)
 X, y = get_sequences(300, 5, rng=0)
 train(model, X, y, batch_size=10)
 print(hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest())
 """
 
-SHOW = "import os, bilstm; print(os.environ.get('TF_XLA_FLAGS'))"
+SHOW = (
+    "import os, bilstm; bilstm.setup(verbose=False); "
+    "print(os.environ.get('TF_XLA_FLAGS'))"
+)
 
 
 def _python(code, *args, **env):

@@ -42,12 +42,12 @@ Everything above the data layer is loaded on first use, so
 ``from bilstm import get_sequences`` does not pull in TensorFlow.
 """
 
-from . import _env  # noqa: F401
 from .data import cumsum_labels, get_sequence, get_sequences, limit_for, make_rng
 
 __version__ = "1.0.0"
 
 _LAZY = {
+    "setup": "_env",
     "build_model": "model",
     "MERGE_MODES": "model",
     "DIRECTIONS": "model",
@@ -66,7 +66,7 @@ _LAZY = {
     "evaluate_fresh": "evaluation",
     "predict_classes": "evaluation",
     "predict_proba": "evaluation",
-    "wilson_interval": "evaluation",
+    "wilson_interval": "summaries",
 }
 
 __all__ = [

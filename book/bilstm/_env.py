@@ -1,19 +1,28 @@
-"""Set up TensorFlow's environment before it is imported: quiet, and cached.
+"""The book's TensorFlow set-up, made by one explicit call: :func:`setup`.
 
-Every module of the package that touches Keras imports this one first.
+Importing :mod:`bilstm` changes nothing outside the package: no environment
+variable, no logger, no file. The book's notebooks, its command line
+(``python -m bilstm train``), its app, benchmarks and tests call
+:func:`setup` once, before TensorFlow is imported, and it does three things,
+each of which it says:
 
 Quiet: TensorFlow's C++ runtime writes log lines (with timestamps and process
 ids) to stderr when it is imported and when the first model is built. Inside a
 notebook those lines end up in cell outputs, so they would show in the book and
-differ on every run. The variables below silence them.
+differ on every run. ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``
+silence them (the second also turns off oneDNN's custom kernels, whose
+rounding depends on the CPU), and TensorFlow's Python logger is set to
+``ERROR`` (it would otherwise print warnings such as "triggered tf.function
+retracing" when a reader tries many shapes).
 
 One thread per operation: the book's models are tiny (a batch of 10 sequences
 of 10 steps is a few thousand multiply-adds per operation), so handing each
 operation to a pool of threads costs more than it saves. With
 ``TF_NUM_INTRAOP_THREADS=1`` the lesson's 5,000 training steps took 3.2 s
-instead of 4.5 s on 2 cores, with bit-identical weights; a 128-cell model on
-batches of 100 sequences of 40 steps was 5% slower. Set the variable yourself
-to change it.
+instead of 4.5 s on 2 cores, with bit-identical weights; a 128-unit model on
+batches of 100 sequences of 40 steps was 5% slower. ``setup(threads=None)``
+leaves TensorFlow's own choice. Every speed the book reports was measured
+with this setting.
 
 Cached: training compiles one XLA program per model shape (a few seconds).
 TensorFlow can keep compiled programs on disk and load them in a later process
@@ -28,21 +37,21 @@ turns it off, and a ``TF_XLA_FLAGS`` that already names a cache directory is
 left alone. A folder that cannot be written, or a disk with less than
 ``MIN_FREE_BYTES`` free, turns the cache off; if writing fails later,
 :func:`bilstm.training.train` carries on without XLA (see
-:class:`bilstm.programs.Program`). The oldest programs are deleted once the
-folder holds more than ``MAX_BYTES``.
+:class:`bilstm.programs.Program`). :func:`setup` deletes the oldest programs
+once the folder holds more than ``MAX_BYTES``.
 """
 
 import hashlib
+import logging
 import os
 import platform
 import shutil
+import sys
+import warnings
 from importlib import metadata
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+__all__ = ["setup", "xla_cache_dir", "cache_is_writable"]
 
 CACHE_FLAG = "--tf_xla_persistent_cache_directory"
 MIN_FREE_BYTES = 256 * 2**20
@@ -84,37 +93,118 @@ def xla_cache_dir() -> Path | None:
     folder = base / _cpu_signature()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if cache_is_writable(folder) else None
+
+
+def cache_is_writable(folder) -> bool:
+    """Whether compiled programs can be written to ``folder`` now.
+
+    It must be a folder that takes a new file, on a disk with at least
+    ``MIN_FREE_BYTES`` free. :class:`bilstm.programs.Program` asks again when
+    a compile fails, to tell a broken cache from any other error.
+    """
+    folder = Path(folder)
+    try:
         probe = folder / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
-        if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
-            return None
-        _prune(folder)
+        return shutil.disk_usage(folder).free >= MIN_FREE_BYTES
     except OSError:
-        return None
-    return folder
+        return False
 
 
 def _prune(folder: Path) -> None:
-    """Delete the least recently written programs beyond ``MAX_BYTES``."""
-    entries = sorted(
-        (p.stat().st_mtime, p.stat().st_size, p) for p in folder.glob("*.pb")
-    )
+    """Delete the least recently written programs beyond ``MAX_BYTES``.
+
+    Another process may delete a program while this one looks: such a file
+    is skipped. Any other error is a warning, and the cache stays as it is.
+    """
+    entries = []
+    for path in folder.glob("*.pb"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        entries.append((stat.st_mtime, stat.st_size, path))
     total = sum(size for _, size, _ in entries)
-    for _, size, path in entries:
-        if total <= MAX_BYTES:
-            break
-        path.unlink(missing_ok=True)
-        total -= size
+    try:
+        for _, size, path in sorted(entries):
+            if total <= MAX_BYTES:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+    except OSError as error:
+        warnings.warn(f"could not prune {folder}: {error}", RuntimeWarning, 2)
 
 
-def _enable_xla_cache() -> None:
+def cache_folder() -> str | None:
+    """The compiled-program cache folder that ``TF_XLA_FLAGS`` names, if any."""
+    for flag in os.environ.get("TF_XLA_FLAGS", "").split():
+        if flag.startswith(CACHE_FLAG + "="):
+            return flag.split("=", 1)[1] or None
+    return None
+
+
+def _enable_xla_cache() -> str:
     flags = os.environ.get("TF_XLA_FLAGS", "")
     if CACHE_FLAG in flags:
-        return  # the user chose a cache (or "--...directory=" to turn it off)
+        # the user chose a cache (or "--...directory=" to turn it off)
+        return "compiled programs cached where TF_XLA_FLAGS says"
     folder = xla_cache_dir()
-    if folder is not None:
-        os.environ["TF_XLA_FLAGS"] = f"{flags} {CACHE_FLAG}={folder}".strip()
+    if folder is None:
+        return "no compiled-program cache"
+    _prune(folder)
+    os.environ["TF_XLA_FLAGS"] = f"{flags} {CACHE_FLAG}={folder}".strip()
+    return "compiled programs cached on disk"
 
 
-_enable_xla_cache()
+_DONE: dict = {}
+
+
+def setup(*, threads: int | None = 1, verbose: bool = True) -> dict:
+    """Set TensorFlow up as the book runs it: quiet, ``threads`` per op, cached.
+
+    Call it once, before TensorFlow or Keras is imported (the first cell of
+    every notebook does). It sets ``TF_CPP_MIN_LOG_LEVEL=3``,
+    ``TF_ENABLE_ONEDNN_OPTS=0`` and ``KERAS_BACKEND=tensorflow`` unless they
+    are set already, ``TF_NUM_INTRAOP_THREADS`` to ``threads`` (``None``
+    leaves TensorFlow's default, one thread per core), TensorFlow's Python
+    logger to ``ERROR``, and turns on the compiled-program cache (see the
+    module's docstring). Returns what it did, and with ``verbose`` prints it
+    on one line. A second call changes nothing and prints nothing.
+    """
+    if _DONE:
+        return dict(_DONE)
+    if "tensorflow" in sys.modules:
+        warnings.warn(
+            "bilstm.setup() came after TensorFlow was imported, so its log, "
+            "thread and cache settings may not apply: call it first",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(
+                f"threads must be a whole number >= 1 or None, got {threads!r}"
+            )
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    cache = _enable_xla_cache()
+    per_op = (
+        "TensorFlow's own threads"
+        if threads is None
+        else (f"{threads} thread{'s' if threads > 1 else ''} per operation")
+    )
+    _DONE.update(
+        quiet="TensorFlow's log lines off, oneDNN off",
+        threads=per_op,
+        cache=cache,
+    )
+    if verbose:
+        print("bilstm.setup(): " + "; ".join(_DONE.values()))
+    return dict(_DONE)

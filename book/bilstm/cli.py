@@ -1,15 +1,14 @@
 """``python -m bilstm train``: the lesson's complete example as a program.
 
-Its options are the settings of :mod:`bilstm.settings` (``--timesteps`` is
-``n_timesteps``, ``--samples`` is ``n_train``, ``--eval-sequences`` is
-``n_test``), with their defaults, bounds and help, and it trains with
+Its options are the settings of :mod:`bilstm.settings`, each named as its
+setting is (``--n-timesteps`` is ``n_timesteps``, ``--n-train`` is
+``n_train``), with their defaults, bounds and help, and it trains with
 :func:`bilstm.run`, so the same options and seed train the same model as the
-panel and the experiment runner.
+panel and the experiment runner. It calls :func:`bilstm.setup` first, as the
+book's notebooks do.
 """
 
 from __future__ import annotations
-
-from . import _env  # noqa: F401
 
 import argparse
 import json
@@ -47,7 +46,12 @@ def _parse(setting):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The ``bilstm`` parser; ``parser.train`` is its ``train`` subcommand."""
+    """The ``bilstm`` parser, with its ``train`` subcommand."""
+    return _make_parsers()[0]
+
+
+def _make_parsers():
+    """The ``bilstm`` parser and its ``train`` subcommand's parser."""
     parser = _Parser(prog="bilstm", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser(
@@ -85,8 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print a JSON summary of the run as the last line",
     )
-    parser.train = train
-    return parser
+    return parser, train
 
 
 def check_save_path(path: str) -> str:
@@ -157,12 +160,18 @@ def run_lesson(settings=None, *, save=None, verbose=1, out=print) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = make_parser()
+    """Parse the command line and run the lesson.
+
+    Bad options are argparse errors (one line, exit status 2), checked
+    before anything trains; an error during the run itself is not a usage
+    error and comes with its traceback (exit status 1).
+    """
+    parser, train = _make_parsers()
     args = parser.parse_args(argv)
     settings = {name: getattr(args, name) for name in SETTINGS}
     if settings["n_train"] * settings["n_timesteps"] > MAX_VALUES:
-        parser.train.error(
-            f"--samples x --timesteps is "
+        train.error(
+            f"--n-train x --n-timesteps is "
             f"{settings['n_train'] * settings['n_timesteps']:,} values; "
             f"at most {MAX_VALUES:,} fit in memory at once"
         )
@@ -170,12 +179,12 @@ def main(argv=None) -> int:
         try:
             check_save_path(args.save)
         except ValueError as err:
-            parser.train.error(f"argument --save: {err}")
+            train.error(f"argument --save: {err}")
+    from ._env import setup
+
+    setup()
     start = time.perf_counter()
-    try:
-        summary = run_lesson(settings, save=args.save)
-    except (ValueError, OSError) as err:
-        parser.train.error(str(err).splitlines()[0])
+    summary = run_lesson(settings, save=args.save)
     summary["total_seconds"] = round(time.perf_counter() - start, 3)
     if args.json:
         print(json.dumps(summary))

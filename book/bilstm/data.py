@@ -13,12 +13,17 @@ padding).
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
+from .settings import check_choice
+
 __all__ = [
+    "Sequences",
     "check_positive_int",
     "check_x",
+    "check_xy",
     "cumsum_labels",
     "extend_padding",
     "flip_step",
@@ -43,6 +48,33 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value}")
     return int(value)
+
+
+class Sequences(NamedTuple):
+    """A set of sequences: inputs ``X``, labels ``y`` and per-step weights ``w``.
+
+    ``w`` is ``None`` when every step counts (the lesson's problem), or
+    ``(n_sequences, n_timesteps)`` with 1 on the steps that count and 0 on
+    padding. :func:`get_padded_sequences` returns one; :func:`bilstm.run`'s
+    test set is one, and a problem's ``data`` function may return one (or a
+    plain ``(X, y)`` or ``(X, y, w)`` tuple, which :meth:`of` turns into one).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, value, name: str = "data") -> Sequences:
+        """``value`` as ``Sequences``: it may be one, or an ``(X, y[, w])`` tuple."""
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, tuple) or len(value) not in (2, 3):
+            raise ValueError(
+                f"{name}(n_sequences, n_timesteps, rng) must return (X, y), "
+                f"(X, y, sample_weight) or Sequences, got {type(value).__name__}"
+            )
+        return cls(*value)
 
 
 #: Where :func:`get_padded_sequences` puts the padding: after or before.
@@ -83,6 +115,29 @@ def check_x(model, X) -> np.ndarray:
     if X.shape[1] == 0:
         raise ValueError("X must hold at least one time step")
     return X
+
+
+def check_xy(model, X, y):
+    """Check that ``X`` and ``y`` fit ``model``; return them as arrays.
+
+    ``X`` as :func:`bilstm.data.check_x` returns it (float32, or int32 token
+    indices for a model with 2-D input). ``y`` is float32: one label per step,
+    ``(n_sequences, n_timesteps, 1)``, for a model that labels every step (an
+    output of shape ``(None, n_timesteps, 1)``, as the lesson's), or one label
+    per sequence, ``(n_sequences, k)``, for a model whose output is ``(None,
+    k)`` (``return_sequences=False``).
+    """
+    X = check_x(model, X)
+    y = np.asarray(y, dtype=np.float32)
+    output = tuple(model.output_shape)
+    want = X.shape[:2] + (1,) if len(output) == 3 else (len(X), output[-1])
+    if y.shape != want:
+        what = "one label per step" if len(output) == 3 else "one label per sequence"
+        raise ValueError(
+            f"y must have shape {want} to match X and the model's output "
+            f"{output} ({what}), got {y.shape}"
+        )
+    return X, y
 
 
 def check_sample_weight(sample_weight, shape) -> np.ndarray:
@@ -198,7 +253,7 @@ def get_padded_sequences(
     ``max_timesteps``, after the real steps (``padding="post"``) or before
     them (``"pre"``); padded steps have input 0 and label 0.
 
-    Returns ``X, y, w``: inputs and labels as float32 ``(n_sequences,
+    Returns :class:`Sequences` ``X, y, w``: inputs and labels as float32 ``(n_sequences,
     max_timesteps, 1)`` and the weights as float32 ``(n_sequences,
     max_timesteps)``, 1 on real steps and 0 on padding. The same ``rng`` gives
     the same sequences with either padding, only placed differently.
@@ -213,9 +268,7 @@ def get_padded_sequences(
             f"min_timesteps must be at most max_timesteps ({max_timesteps}), "
             f"got {min_timesteps}"
         )
-    if padding not in PADDINGS:
-        options = ", ".join(repr(p) for p in PADDINGS)
-        raise ValueError(f"padding must be one of {options}; got {padding!r}")
+    check_choice("padding", padding, PADDINGS)
     gen = make_rng(rng)
     lengths = gen.integers(min_timesteps, max_timesteps + 1, size=n_sequences)
     values = gen.random((n_sequences, max_timesteps), dtype=np.float64)
@@ -231,7 +284,7 @@ def get_padded_sequences(
         shift = (steps[None, :] - (max_timesteps - lengths[:, None])) % max_timesteps
         rows = np.arange(n_sequences)[:, None]
         values, y, w = values[rows, shift], y[rows, shift], w[rows, shift]
-    return values[..., np.newaxis], y[..., np.newaxis], w
+    return Sequences(values[..., np.newaxis], y[..., np.newaxis], w)
 
 
 def extend_padding(X, y, w, n_timesteps: int, padding: str = "post"):
@@ -241,6 +294,7 @@ def extend_padding(X, y, w, n_timesteps: int, padding: str = "post"):
     steps (input 0, label 0, weight 0) go after the existing ones with
     ``padding="post"`` or before them with ``"pre"``. The real steps are
     unchanged, so a model that ignores padding scores the same on both.
+    Returns :class:`Sequences`.
     """
     X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
     w = check_sample_weight(w, X.shape)
@@ -250,13 +304,11 @@ def extend_padding(X, y, w, n_timesteps: int, padding: str = "post"):
             f"n_timesteps must be at least the sequences' length {X.shape[1]}, "
             f"got {n_timesteps}"
         )
-    if padding not in PADDINGS:
-        options = ", ".join(repr(p) for p in PADDINGS)
-        raise ValueError(f"padding must be one of {options}; got {padding!r}")
+    check_choice("padding", padding, PADDINGS)
     extra = n_timesteps - X.shape[1]
     where = (0, extra) if padding == "post" else (extra, 0)
     widths = [(0, 0), where]
-    return (
+    return Sequences(
         np.pad(X, widths + [(0, 0)] * (X.ndim - 2)),
         np.pad(y, widths + [(0, 0)] * (y.ndim - 2)),
         np.pad(w, widths),

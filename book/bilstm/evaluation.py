@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from . import _env  # noqa: F401
 
-import math
-
+import keras
 import numpy as np
 
 from .data import (
     check_positive_int,
     check_sample_weight,
     check_x,
+    check_xy,
     get_sequences,
     limit_for,
     squeeze_features,
 )
-from .training import check_xy
+from .summaries import CLIP, wilson_interval
 
 __all__ = [
     "DISTANCE_EDGES",
+    "PREDICT_BATCH",
+    "as_model_input",
+    "input_mask",
     "error_rate_by_distance",
     "evaluate",
     "evaluate_fresh",
@@ -28,32 +30,46 @@ __all__ = [
     "wilson_interval",
 ]
 
-_EPSILON = 1e-7  # Keras's clipping constant for cross-entropy on probabilities
-_PREDICT_BATCH = 4096
+#: Sequences per call of the model when predicting.
+PREDICT_BATCH = 4096
 DISTANCE_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, np.inf)
 
 
-def _predict(model, X):
-    """Probabilities as :func:`predict_proba` returns them, and the output's mask.
+def input_mask(model, X):
+    """The steps a masking model reads, from its input: ``(n, n_timesteps)``.
 
-    The mask is the boolean ``(n_sequences, n_timesteps)`` array Keras attaches
-    to a masking model's output (``_keras_mask``, as in Keras's masking guide),
-    or ``None`` for a model that does not mask.
+    The package's masking models mask at their input: a ``Masking`` layer
+    (:func:`bilstm.build_model` with ``mask=True``) or an ``Embedding`` with
+    ``mask_zero=True`` (the word models) right after it. Such a layer's own
+    ``compute_mask`` gives the mask every later layer carries. ``None`` for a
+    model with no such layer (it is scored on every step, or by weights).
     """
+    inputs = {id(t) for t in getattr(model, "inputs", None) or ()}
+    for layer in getattr(model, "layers", ()):
+        masks = isinstance(layer, keras.layers.Masking) or getattr(
+            layer, "mask_zero", False
+        )
+        if masks and id(layer.input) in inputs:
+            return np.asarray(layer.compute_mask(X), dtype=bool).reshape(X.shape[:2])
+    return None
+
+
+def as_model_input(model, X) -> np.ndarray:
+    """``X`` checked for ``model``; one feature per step may come as ``(n, T)``."""
     X = np.asarray(X)
     if X.ndim == 2 and len(model.input_shape) == 3:
         X = X[..., np.newaxis]
-    X = check_x(model, X)
-    parts, masks = [], []
-    for i in range(0, len(X), _PREDICT_BATCH):
-        out = model(X[i : i + _PREDICT_BATCH], training=False)
-        parts.append(np.asarray(out))
-        mask = getattr(out, "_keras_mask", None)
-        masks.append(None if mask is None else np.asarray(mask, dtype=bool))
-    proba = np.concatenate(parts).astype(np.float64)
-    if any(m is None for m in masks):
-        return proba, None
-    return proba, np.concatenate(masks).reshape(proba.shape[:2])
+    return check_x(model, X)
+
+
+def _predict(model, X):
+    """Probabilities as :func:`predict_proba` returns them, and the input's mask."""
+    X = as_model_input(model, X)
+    parts = [
+        np.asarray(model(X[i : i + PREDICT_BATCH], training=False))
+        for i in range(0, len(X), PREDICT_BATCH)
+    ]
+    return np.concatenate(parts).astype(np.float64), input_mask(model, X)
 
 
 def predict_proba(model, X) -> np.ndarray:
@@ -80,25 +96,6 @@ def predict_classes(model, X, threshold: float = 0.5) -> np.ndarray:
     return (predict_proba(model, X) > threshold).astype(np.int32)
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
-    """Wilson score interval for a proportion: (low, high)."""
-    if trials <= 0:
-        raise ValueError(f"trials must be >= 1, got {trials}")
-    if not 0 <= successes <= trials:
-        raise ValueError(f"successes must be between 0 and {trials}, got {successes}")
-    z = {0.9: 1.6448536, 0.95: 1.959964, 0.99: 2.5758293}.get(confidence)
-    if z is None:
-        raise ValueError(f"confidence must be 0.9, 0.95 or 0.99, got {confidence!r}")
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    # exact at the ends: rounding would otherwise leave e.g. 3e-18 for 0 of 69
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == trials else min(1.0, centre + half)
-    return low, high
-
-
 def evaluate(model, X, y, sample_weight=None) -> dict:
     """Loss, per-step accuracy and whole-sequence accuracy of ``model`` on (X, y).
 
@@ -113,9 +110,10 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     ``Embedding`` with ``mask_zero=True``); a model that does not mask, given
     no weights, is scored on every step. The loss is then the mean over the
     steps that count, ``n_steps`` is their number, ``wrong`` is False on the
-    others, sequences without any step that counts are left out of
-    ``sequence_accuracy`` and ``n_sequences``, and ``weights`` holds the 0/1
-    weights used (this key only when steps were chosen so).
+    others, and sequences without any step that counts are left out of
+    ``sequence_accuracy`` and ``n_sequences``. ``weights`` always holds the
+    0/1 weights of the steps scored, ``(n_sequences, n_timesteps)`` like
+    ``proba`` and ``wrong`` (all 1 when every step counts).
 
     A model with one label per sequence (output ``(None, 1)``,
     ``return_sequences=False``) is scored on ``y`` of shape ``(n_sequences,
@@ -128,24 +126,8 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     X, y = check_xy(model, X, y)
     proba, mask = _predict(model, X)
     truth = y.astype(np.float64)
-    if sample_weight is None and mask is None:
-        loss = float(np.mean(_losses(truth, proba)))
-        wrong = (proba > 0.5) != (truth > 0.5)
-        step_right = int((~wrong).sum())
-        seq_right = int((~wrong.any(axis=(1, 2))).sum())
-        return {
-            "loss": loss,
-            "accuracy": step_right / wrong.size,
-            "sequence_accuracy": seq_right / len(X),
-            "n_sequences": len(X),
-            "n_steps": int(wrong.size),
-            "accuracy_interval": wilson_interval(step_right, wrong.size),
-            "sequence_accuracy_interval": wilson_interval(seq_right, len(X)),
-            "proba": proba[..., 0],
-            "wrong": wrong[..., 0],
-        }
     if sample_weight is None:
-        counts = mask
+        counts = np.ones(X.shape[:2], bool) if mask is None else mask
     else:
         counts = _counted(sample_weight, X.shape, "steps that count, 0 on padding")
     n_steps = int(counts.sum())
@@ -174,7 +156,7 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
 
 def _losses(truth, proba):
     """Binary cross-entropy of every label, with Keras's clipping."""
-    p = np.clip(proba, _EPSILON, 1 - _EPSILON)
+    p = np.clip(proba, *CLIP)
     return -(truth * np.log(p) + (1 - truth) * np.log(1 - p))
 
 
@@ -214,6 +196,7 @@ def _evaluate_per_sequence(model, X, y, sample_weight) -> dict:
         "sequence_accuracy_interval": interval,
         "proba": proba,
         "wrong": wrong,
+        "weights": counts.astype(np.float32),
     }
 
 

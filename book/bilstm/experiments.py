@@ -1,7 +1,7 @@
 """Run the same experiment over settings x seeds and keep tidy results.
 
 An experiment is a list of *settings* (each a dict that differs from
-:data:`DEFAULTS` in a few keys, plus a ``name``) and a list of *seeds*. Every
+:data:`SWEEP` in a few keys, plus a ``name``) and a list of *seeds*. Every
 (setting, seed) pair is one run: seed everything, build the model, train it on
 freshly generated sequences, evaluate it on fresh test sequences. Each run
 becomes one row: a plain dict with the setting, the seed and what was measured.
@@ -24,8 +24,6 @@ same call runs on a Dask cluster under ``joblib.parallel_config(backend="dask")`
 
 from __future__ import annotations
 
-from . import _env  # noqa: F401
-
 import numbers
 import os
 import pickle
@@ -38,12 +36,14 @@ import tensorflow as tf
 
 from . import settings as _settings
 from .curves import window_curve
-from .data import check_positive_int
+from .data import check_positive_int, check_sample_weight
+from .evaluation import input_mask
 from .runs import run, test_sequences
+from .settings import STEPS_PER_EXECUTION
 from .summaries import curves, first_reaching, group, summarize, values
 
 __all__ = [
-    "DEFAULTS",
+    "SWEEP",
     "SCHEDULES",
     "curves",
     "first_reaching",
@@ -53,11 +53,11 @@ __all__ = [
     "values",
 ]
 
-#: The runner's defaults: the lesson's settings (:data:`bilstm.settings.DEFAULTS`)
+#: The runner's defaults: the lesson's settings (:data:`bilstm.DEFAULTS`)
 #: with 10,000 training sequences instead of 50,000 and 1,000 test sequences
 #: instead of 100, so that a sweep of many runs stays quick and each run is
 #: scored finely. Every other default, and every bound, is the lesson's.
-DEFAULTS = {
+SWEEP = {
     key: value
     for key, value in _settings.defaults(n_train=10_000, n_test=1_000).items()
     if key != "seed"
@@ -84,7 +84,7 @@ def _check_settings(settings):
                 f"setting {i} gives a seed; seeds are run_experiment's second argument"
             )
         try:
-            full = _settings.check({**DEFAULTS, **setting}, allowed_extra=_EXTRA_KEYS)
+            full = _settings.check({**SWEEP, **setting}, allowed_extra=_EXTRA_KEYS)
         except ValueError as error:
             raise ValueError(f"setting {i}: {error}") from None
         del full["seed"]
@@ -120,11 +120,14 @@ class _TestTracker(keras.callbacks.Callback):
     """Score the model on the test sequences after every chunk of batches.
 
     With a ``target``, stop training as soon as the test accuracy reaches it.
+
+    Scores as :func:`bilstm.evaluate` does: only the steps that count (those
+    of weight 1, or those a masking model reads).
     """
 
-    def __init__(self, X, y, target=None):
+    def __init__(self, test, target=None):
         super().__init__()
-        self.X, self.y, self.target = X, y, target
+        self.X, self.y, self.w, self.target = test.X, test.y, test.w, target
         self.steps, self.accuracy, self.reached_at = [], [], None
         self._epoch_steps, self._done = 0, 0
 
@@ -137,15 +140,21 @@ class _TestTracker(keras.callbacks.Callback):
             input_signature=[tf.TensorSpec(self.X.shape, tf.float32)],
         )
         self._X = tf.constant(self.X, tf.float32)
-        self._truth = self.y > 0.5
+        self._truth = self.y[..., 0] > 0.5
+        if self.w is not None:
+            self._counts = check_sample_weight(self.w, self.X.shape) > 0
+        else:
+            mask = input_mask(model, self.X)
+            self._counts = np.ones(self.X.shape[:2], bool) if mask is None else mask
+        self._n = int(self._counts.sum())
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_steps = self._done
 
     def on_train_batch_end(self, batch, logs=None):
         self._done = self._epoch_steps + batch + 1
-        right = (np.asarray(self._proba(self._X)) > 0.5) == self._truth
-        acc = float(right.mean())
+        right = (np.asarray(self._proba(self._X))[..., 0] > 0.5) == self._truth
+        acc = int((right & self._counts).sum()) / self._n
         self.steps.append(self._done)
         self.accuracy.append(acc)
         if self.target is not None and acc >= self.target and self.reached_at is None:
@@ -171,15 +180,15 @@ def run_experiment(
     seeds,
     *,
     track_test=False,
-    steps_per_execution=200,
+    steps_per_execution=STEPS_PER_EXECUTION,
     keep_models=False,
     progress=None,
     n_jobs=1,
 ):
     """Train and evaluate every setting once per seed; return one row per run.
 
-    ``settings`` is a list of dicts overriding :data:`DEFAULTS` (sequence
-    length ``n_timesteps``, ``cells``, ``merge_mode``, ``direction``, training
+    ``settings`` is a list of dicts overriding :data:`SWEEP` (sequence
+    length ``n_timesteps``, ``units``, ``merge_mode``, ``direction``, training
     sequences ``n_train``, ``batch_size``, ``epochs``, test sequences
     ``n_test``, Adam's ``learning_rate`` and its ``schedule``, one of
     :data:`SCHEDULES`), each with a unique ``name``. Each seed gets its own
@@ -339,15 +348,28 @@ def _worker_run(setting, seed, track_test, steps_per_execution, keep_model, pare
     return row
 
 
+def _step_accuracy(scores) -> np.ndarray:
+    """Accuracy at each time step over the sequences whose step counts.
+
+    NaN at a step that counts in no sequence (all padding there).
+    """
+    counts = scores["weights"] > 0
+    right = (counts & ~scores["wrong"]).sum(axis=0)
+    n = counts.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, right / np.maximum(n, 1), np.nan)
+
+
 def _one_run(setting, seed, track_test, steps_per_execution):
     """One (setting, seed) pair through :func:`bilstm.run`, as a row."""
-    settings = {key: setting[key] for key in DEFAULTS}
+    settings = {key: setting[key] for key in SWEEP}
     settings["seed"] = seed
     problem = {"data": setting.get("data"), "test_seed": setting.get("test_seed")}
     tracker = None
     if track_test:  # scores the very test sequences run() will score
-        X_test, y_test = test_sequences(settings, **problem)
-        tracker = _TestTracker(X_test, y_test, setting.get("target"))
+        tracker = _TestTracker(
+            test_sequences(settings, **problem), setting.get("target")
+        )
     result = run(
         settings,
         build=setting.get("build"),
@@ -356,21 +378,22 @@ def _one_run(setting, seed, track_test, steps_per_execution):
         **problem,
     )
     model, scores, bs = result.model, result.scores, setting["batch_size"]
-    n = setting["n_train"]
     window = window_curve(result.training.curve)
-    row = {key: setting[key] for key in ("name", *DEFAULTS)}
+    row = {key: setting[key] for key in ("name", *SWEEP)}
     row.update(
         seed=seed,
         params=int(model.count_params()),
         train_seconds=result.seconds,
         train_steps=int(result.training.steps),
-        train_sequences=int(min(result.training.steps * bs, n * setting["epochs"])),
+        train_sequences=int(
+            min(result.training.steps * bs, setting["n_train"] * setting["epochs"])
+        ),
         train_loss=result.training.loss,
         train_accuracy=result.training.accuracy,
         test_loss=scores["loss"],
         test_accuracy=scores["accuracy"],
         test_sequence_accuracy=scores["sequence_accuracy"],
-        test_step_accuracy=1.0 - scores["wrong"].mean(axis=0),
+        test_step_accuracy=_step_accuracy(scores),
         curve_step=window["step"],
         curve_sequences=window["step"] * bs,
         curve_loss=window["loss"],

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from . import _env  # noqa: F401  (quiet TensorFlow before Keras loads it)
-
 import math
 import numbers
 
 import keras
 from keras import layers
 
+import numpy as np
+
 from .data import check_positive_int
-from .settings import SETTINGS
+from .settings import SETTINGS, check_choice
 
 __all__ = [
     "DIRECTIONS",
@@ -20,6 +20,7 @@ __all__ = [
     "build_model",
     "check_choice",
     "check_learning_rate",
+    "initializers",
     "lstm_param_count",
     "model_param_counts",
 ]
@@ -29,12 +30,58 @@ MERGE_MODES = SETTINGS["merge_mode"].choices
 DIRECTIONS = SETTINGS["direction"].choices
 
 
-def check_choice(name: str, value, allowed) -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError``."""
-    if value not in allowed:
-        options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {options}; got {value!r}")
-    return value
+#: The seeds of a model's initial weights come from this random stream of the
+#: run's seed: ``numpy.random.default_rng((seed, WEIGHTS_STREAM))`` (the data's
+#: streams are 1 to 4, :data:`bilstm.seeding.STREAMS`).
+WEIGHTS_STREAM = 5
+
+
+class initializers:  # noqa: N801  (used like a function)
+    """Each new layer's weight initializers, seeded from ``seed``.
+
+    ``init = initializers(seed)``; ``init("recurrent")`` returns the keywords
+    of an LSTM or GRU layer (``kernel_initializer`` Glorot uniform and
+    ``recurrent_initializer`` orthogonal, Keras's defaults, each with a seed
+    of its own), ``init("dense")`` a ``Dense`` layer's, ``init("embedding")``
+    an ``Embedding``'s. The seeds are drawn in order from the
+    ``WEIGHTS_STREAM`` stream of ``seed``, so a model built twice with one
+    seed starts from the same weights whatever else the process is doing
+    (another thread building or training a model, or drawing from Python's
+    ``random``), and the two directions of a bidirectional layer get
+    different ones. ``initializers(None)`` gives no keywords
+    (``init.seeded`` is False): Keras then seeds each initializer from
+    Python's global ``random`` (repeatable after :func:`bilstm.set_seed`).
+    """
+
+    def __init__(self, seed: int | None):
+        self.seeded = seed is not None
+        if self.seeded:
+            seed = check_positive_int("seed", seed, minimum=0)
+            self._draws = np.random.default_rng((seed, WEIGHTS_STREAM))
+
+    def _seed(self) -> int:
+        return int(self._draws.integers(1, 2**31 - 1))
+
+    def __call__(self, kind: str) -> dict:
+        check_choice("kind", kind, ("recurrent", "dense", "embedding"))
+        if not self.seeded:
+            return {}
+        if kind == "recurrent":
+            return {
+                "kernel_initializer": keras.initializers.GlorotUniform(self._seed()),
+                "recurrent_initializer": keras.initializers.Orthogonal(
+                    seed=self._seed()
+                ),
+            }
+        if kind == "dense":
+            return {
+                "kernel_initializer": keras.initializers.GlorotUniform(self._seed())
+            }
+        return {
+            "embeddings_initializer": keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=self._seed()
+            )
+        }
 
 
 @keras.saving.register_keras_serializable(package="bilstm")
@@ -82,17 +129,18 @@ def check_learning_rate(learning_rate):
 
 def build_model(
     n_timesteps: int | None = 10,
-    cells: int = 50,
+    units: int = 50,
     merge_mode: str = "concat",
     direction: str = "bidirectional",
     *,
     learning_rate=0.001,
     mask: bool = False,
+    seed: int | None = None,
 ) -> keras.Model:
     """Build and compile the lesson's sequence-labelling model.
 
     ``direction`` chooses the recurrent reader: ``"bidirectional"`` (a forward
-    and a backward LSTM of ``cells`` units each, merged per step by
+    and a backward LSTM of ``units`` units each, merged per step by
     ``merge_mode``), ``"forward"`` or ``"backward"`` (one LSTM; the backward one
     has its outputs flipped back into time order). ``merge_mode`` is only used
     by the bidirectional reader. A ``TimeDistributed`` sigmoid unit turns every
@@ -113,29 +161,47 @@ def build_model(
     accuracy. (A real input of exactly 0.0 would be masked too; the problem's
     values are drawn from [0, 1), where that has probability 2**-53 per
     step.)
+
+    ``seed`` seeds the initial weights explicitly (see :func:`initializers`);
+    :func:`bilstm.run` passes the run's seed. Without it Keras draws them
+    from its global random state (seed it with :func:`bilstm.set_seed`).
     """
     if n_timesteps is not None:
         n_timesteps = check_positive_int("n_timesteps", n_timesteps)
-    cells = check_positive_int("cells", cells)
+    units = check_positive_int("units", units)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_choice("direction", direction, DIRECTIONS)
     learning_rate = check_learning_rate(learning_rate)
     if not isinstance(mask, bool):
         raise ValueError(f"mask must be True or False, got {mask!r}")
+    init = initializers(seed)
+
+    def lstm(name, go_backwards=False):
+        return layers.LSTM(
+            units,
+            return_sequences=True,
+            go_backwards=go_backwards,
+            name=name,
+            **init("recurrent"),
+        )
 
     inputs = keras.Input((n_timesteps, 1), name="sequence")
     x = layers.Masking(mask_value=0.0, name="mask")(inputs) if mask else inputs
     if direction == "bidirectional":
-        lstm = layers.LSTM(cells, return_sequences=True, name="lstm")
-        x = layers.Bidirectional(lstm, merge_mode=merge_mode, name="bilstm")(x)
-    elif direction == "forward":
-        x = layers.LSTM(cells, return_sequences=True, name="forward_lstm")(x)
-    else:
-        x = layers.LSTM(
-            cells, return_sequences=True, go_backwards=True, name="backward_lstm"
+        # Seeded, the backward copy is made here, with seeds of its own (the
+        # wrapper would copy the forward layer's); unseeded, the wrapper makes
+        # it, as Keras does by default.
+        backward = None if not init.seeded else lstm("backward_lstm", go_backwards=True)
+        x = layers.Bidirectional(
+            lstm("lstm"), merge_mode=merge_mode, backward_layer=backward, name="bilstm"
         )(x)
-        x = TimeReverse(name="time_reverse")(x)
-    dense = layers.Dense(1, activation="sigmoid", name="dense")
+    elif direction == "forward":
+        x = lstm("forward_lstm")(x)
+    else:
+        x = TimeReverse(name="time_reverse")(
+            lstm("backward_lstm", go_backwards=True)(x)
+        )
+    dense = layers.Dense(1, activation="sigmoid", name="dense", **init("dense"))
     outputs = layers.TimeDistributed(dense, name="per_step")(x)
 
     model = keras.Model(inputs, outputs, name=f"{direction}_lstm")
@@ -160,7 +226,7 @@ def lstm_param_count(units: int, input_dim: int = 1) -> int:
 
 
 def model_param_counts(
-    cells: int, merge_mode: str = "concat", direction: str = "bidirectional"
+    units: int, merge_mode: str = "concat", direction: str = "bidirectional"
 ) -> dict:
     """Parameters of :func:`build_model`'s model, counted by hand.
 
@@ -169,13 +235,13 @@ def model_param_counts(
     their ``total``. The sequence length does not matter: every step shares
     the same weights.
     """
-    cells = check_positive_int("cells", cells)
+    units = check_positive_int("units", units)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_choice("direction", direction, DIRECTIONS)
     if direction == "bidirectional":
-        recurrent = 2 * lstm_param_count(cells)
-        width = 2 * cells if merge_mode == "concat" else cells
+        recurrent = 2 * lstm_param_count(units)
+        width = 2 * units if merge_mode == "concat" else units
     else:
-        recurrent, width = lstm_param_count(cells), cells
+        recurrent, width = lstm_param_count(units), units
     output = width + 1
     return {"recurrent": recurrent, "output": output, "total": recurrent + output}

@@ -3,7 +3,8 @@
 A :class:`Program` is a private *worker* copy of a model plus one XLA-compiled
 loop that runs up to ``steps`` optimizer steps of ``batch_size`` sequences in a
 single call. Compiling it costs a few seconds (tracing, then XLA; the
-persistent cache of ``bilstm._env`` saves the XLA part in a later process), so
+persistent cache that :func:`bilstm.setup` turns on saves the XLA part in a
+later process), so
 :func:`program_for` keeps up to ``MAX_PROGRAMS`` of them, keyed by what they
 compute: the architecture (layer names left out), the compile settings, the
 batch size and the chunk length. A second model of the same shape, another
@@ -18,13 +19,14 @@ from . import _env
 
 import copy
 import json
-import os
 import threading
 import warnings
 from collections import OrderedDict
 
 import keras
 import tensorflow as tf
+
+from .seeding import building_lock
 
 __all__ = ["Program", "program_for", "compiled_programs", "MAX_PROGRAMS"]
 
@@ -39,7 +41,12 @@ class Program:
         self.lock = threading.Lock()
         self.batch_size = batch_size
         self.steps = steps
-        worker = keras.models.clone_model(model)
+        # Cloning makes layers, which draw Keras's default seeds from Python's
+        # global random generator: under the building lock, so that a model
+        # being built in another thread is not disturbed (the worker's own
+        # initial weights never matter: load() overwrites them).
+        with building_lock():
+            worker = keras.models.clone_model(model)
         worker.compile_from_config(model.get_compile_config())
         worker.optimizer.build(worker.trainable_variables)
         self.worker = worker
@@ -81,18 +88,21 @@ class Program:
     def run(self, x, y, w, n):
         """Run ``n`` training steps on the staged batches; return the metrics.
 
-        The XLA program is compiled (or loaded from the persistent cache, see
-        ``bilstm._env``) on the first call. If writing the cache fails (a full
-        disk, a folder that went away), the error comes before any step runs:
-        training then carries on, for the rest of the process, without XLA.
+        The XLA program is compiled (or loaded from the persistent cache that
+        :func:`bilstm.setup` turns on) on the first call. If writing the cache
+        fails (a full disk, a folder that went away), the error comes before
+        any step runs: training then carries on, for the rest of the process,
+        without XLA. An error is taken for a cache failure only if the cache
+        folder, asked again, can no longer be written
+        (:func:`bilstm._env.cache_is_writable`); any other error is raised.
         """
         if not self._metrics_built:
             self._build_metrics(x, y, w)
         try:
             return self._run(x, y, w, n)
         except tf.errors.OpError as error:
-            folder = _xla_cache_folder()
-            if not (self.jit and folder and folder in str(error)):
+            folder = _env.cache_folder()
+            if not (self.jit and folder and not _env.cache_is_writable(folder)):
                 raise
             _give_up_xla_cache(folder, error)
             self.jit = False
@@ -102,26 +112,19 @@ class Program:
     def load(self, model):
         self.worker.set_weights(model.get_weights())
         for target, source in zip(
-            self.worker.optimizer.variables, model.optimizer.variables
+            self.worker.optimizer.variables, model.optimizer.variables, strict=True
         ):
             target.assign(source)
 
     def store(self, model):
         model.set_weights(self.worker.get_weights())
         for target, source in zip(
-            model.optimizer.variables, self.worker.optimizer.variables
+            model.optimizer.variables, self.worker.optimizer.variables, strict=True
         ):
             target.assign(source)
 
 
 _XLA_CACHE_BROKEN = False
-
-
-def _xla_cache_folder() -> str | None:
-    for flag in os.environ.get("TF_XLA_FLAGS", "").split():
-        if flag.startswith(_env.CACHE_FLAG + "="):
-            return flag.split("=", 1)[1] or None
-    return None
 
 
 def _give_up_xla_cache(folder, error):
@@ -152,6 +155,21 @@ def compiled_programs() -> int:
         return len(_PROGRAMS)
 
 
+def _json(value) -> str:
+    """``value`` as canonical JSON; anything JSON cannot hold is a TypeError.
+
+    A key must tell two programs apart: ``str()`` of an object (an address,
+    or a repr that hides a difference) would not.
+    """
+    try:
+        return json.dumps(value, sort_keys=True)
+    except TypeError as error:
+        raise TypeError(
+            f"the model's config holds a value that is not JSON ({error}); "
+            "bilstm.train cannot key a compiled program by it"
+        ) from None
+
+
 def _architecture(model) -> str:
     """The model's config as JSON, with its layers named by their position.
 
@@ -159,26 +177,44 @@ def _architecture(model) -> str:
     Keras as they are made: a ``Masking`` layer adds ``not_equal``, ``any``
     operations to a functional model, named ``not_equal_1``, ``not_equal_2``
     ... in each new model. Without renaming, every masked model would compile
-    a training program of its own.
+    a training program of its own. Only the places where Keras writes a
+    layer's name are renamed: each layer's ``name`` (and its config's), and
+    the references to layers in ``inbound_nodes``, ``input_layers`` and
+    ``output_layers``.
     """
-    config = model.get_config()
+    config = copy.deepcopy(model.get_config())
+    layers = config.get("layers", ()) if isinstance(config, dict) else ()
     names = {}
-    for i, layer in enumerate(
-        config.get("layers", ()) if isinstance(config, dict) else ()
-    ):
+    for i, layer in enumerate(layers):
         if isinstance(layer, dict) and isinstance(layer.get("name"), str):
             names.setdefault(layer["name"], f"layer_{i}")
 
-    def rename(value):
-        if isinstance(value, dict):
-            return {k: rename(v) for k, v in value.items()}
+    def rename_refs(value):  # [name, node index, tensor index] triples
         if isinstance(value, (list, tuple)):
-            return [rename(v) for v in value]
-        if isinstance(value, str):
-            return names.get(value, value)
+            if len(value) == 3 and isinstance(value[0], str) and value[0] in names:
+                return [names[value[0]], *value[1:]]
+            return [rename_refs(v) for v in value]
+        if isinstance(value, dict):
+            if "keras_history" in value:
+                history = list(value["keras_history"])
+                history[0] = names.get(history[0], history[0])
+                return {**value, "keras_history": history}
+            return {k: rename_refs(v) for k, v in value.items()}
         return value
 
-    return json.dumps(rename(config), sort_keys=True, default=str)
+    for layer in layers:
+        if isinstance(layer, dict) and layer.get("name") in names:
+            new = names[layer["name"]]
+            layer["name"] = new
+            if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
+                layer["config"]["name"] = new
+            layer["inbound_nodes"] = rename_refs(layer.get("inbound_nodes", []))
+    if isinstance(config, dict):
+        config.pop("name", None)
+        for key in ("input_layers", "output_layers"):
+            if key in config:
+                config[key] = rename_refs(config[key])
+    return _json(config)
 
 
 def program_for(model, batch_size: int, steps: int) -> Program:
@@ -188,7 +224,7 @@ def program_for(model, batch_size: int, steps: int) -> Program:
         optimizer.get("config", {}).pop("name", None)  # "adam", "adam_1", ...
     key = (
         _architecture(model),
-        json.dumps(compile_config, sort_keys=True, default=str),
+        _json(compile_config),
         batch_size,
         steps,
     )

@@ -2,17 +2,17 @@
 
 :func:`run` is what the command line (``python -m bilstm train``), the training
 panel, the experiment runner and the chapters' complete example call. The same
-settings and seed give the same trained weights from all of them, bit for bit.
+settings and seed give the same trained weights from all of them, bit for bit,
+also when several runs train at once in one process.
 
 A run with seed ``s`` draws from named random streams (see
 :func:`bilstm.seeding.stream`): the training sequences from ``"train"``, the
 test sequences from ``"test"``, each epoch's batch order from ``"shuffle"``;
-the initial weights come from :func:`bilstm.seeding.seeded`.
+the initial weights of :func:`bilstm.build_model` from a stream of their own
+(:func:`bilstm.model.initializers`).
 """
 
 from __future__ import annotations
-
-from . import _env  # noqa: F401
 
 import time
 from dataclasses import dataclass
@@ -21,11 +21,12 @@ import keras
 import numpy as np
 
 from . import settings as _settings
-from .data import check_positive_int, get_sequences
+from .data import Sequences, check_positive_int, get_sequences
 from .evaluation import evaluate
 from .model import build_model
 from .seeding import seeded, stream
-from .training import STEPS_PER_EXECUTION, TrainResult, train
+from .settings import STEPS_PER_EXECUTION
+from .training import TrainResult, train
 
 __all__ = [
     "build_for",
@@ -44,21 +45,20 @@ COSINE_FLOOR = 0.01
 class RunResult:
     """What :func:`run` made and measured.
 
-    ``settings`` are the full, checked settings (seed included); ``scores`` is
-    :func:`bilstm.evaluation.evaluate` on the test sequences ``X_test``,
-    ``y_test`` (with per-step weights ``w_test`` when the problem has them);
-    ``training`` is :func:`bilstm.training.train`'s result and
-    ``seconds`` the wall time of training alone.
+    ``settings`` are the full, checked settings (seed included); ``test``
+    the test :class:`~bilstm.data.Sequences` and ``scores``
+    :func:`bilstm.evaluation.evaluate` on them (or what ``run``'s ``score``
+    function returned, with ``test`` None; both None with ``score=False``);
+    ``training`` is :func:`bilstm.training.train`'s result and ``seconds``
+    the wall time of training alone.
     """
 
     settings: dict
     model: keras.Model
     training: TrainResult
-    scores: dict
-    X_test: np.ndarray
-    y_test: np.ndarray
+    scores: dict | None
+    test: Sequences | None
     seconds: float
-    w_test: np.ndarray | None = None
 
     @property
     def seed(self) -> int:
@@ -69,55 +69,51 @@ def learning_rate_for(settings: dict):
     """Adam's learning rate for these settings: a number, or a cosine schedule.
 
     The cosine schedule falls along half a cosine over the run's optimizer
-    steps, ``epochs x ceil(n_train / batch_size)``, to ``COSINE_FLOOR`` of its
+    steps (:func:`bilstm.settings.total_steps`) to ``COSINE_FLOOR`` of its
     start.
     """
-    s = _settings.check(settings)
-    if s["schedule"] == "constant":
-        return s["learning_rate"]
-    steps = s["epochs"] * -(-s["n_train"] // s["batch_size"])
+    if settings["schedule"] == "constant":
+        return settings["learning_rate"]
     return keras.optimizers.schedules.CosineDecay(
-        s["learning_rate"], decay_steps=steps, alpha=COSINE_FLOOR
+        settings["learning_rate"],
+        decay_steps=_settings.total_steps(settings),
+        alpha=COSINE_FLOOR,
     )
 
 
 def build_for(settings: dict):
     """The lesson's model for these settings, compiled: what :func:`run` builds.
 
-    :func:`bilstm.build_model` with the settings' length, cells, merge mode,
-    direction and learning rate (see :func:`learning_rate_for`).
+    :func:`bilstm.build_model` with the settings' length, units, merge mode,
+    direction, learning rate (see :func:`learning_rate_for`) and seed, which
+    seeds its initial weights.
     """
     s = _settings.check(settings)
     return build_model(
         s["n_timesteps"],
-        s["cells"],
+        s["units"],
         s["merge_mode"],
         s["direction"],
         learning_rate=learning_rate_for(s),
+        seed=s["seed"],
     )
 
 
-def _draw(make_data, n_sequences, n_timesteps, rng, name):
-    """``make_data``'s sequences as ``(X, y, w)``; ``w`` is None without weights."""
-    drawn = make_data(n_sequences, n_timesteps, rng=rng)
-    if not isinstance(drawn, tuple) or len(drawn) not in (2, 3):
-        raise ValueError(
-            f"{name}(n_sequences, n_timesteps, rng) must return (X, y) or "
-            f"(X, y, sample_weight), got {type(drawn).__name__}"
-        )
-    return drawn if len(drawn) == 3 else (*drawn, None)
+def _draw(make_data, n_sequences, n_timesteps, rng, name) -> Sequences:
+    """``make_data``'s sequences, as :class:`~bilstm.data.Sequences`."""
+    return Sequences.of(make_data(n_sequences, n_timesteps, rng=rng), name)
 
 
 def test_sequences(
     settings: dict | None = None, *, data=None, test_data=None, test_seed=None
 ):
-    """The test sequences ``(X_test, y_test)`` that :func:`run` scores with.
+    """The test :class:`~bilstm.data.Sequences` that :func:`run` scores with.
 
-    ``(X_test, y_test, w_test)`` for a problem whose data come with per-step
-    weights. A pure function of the settings (``n_test``, ``n_timesteps``,
-    ``seed``), the problem (``test_data``, else ``data``) and ``test_seed``,
-    so a caller can draw them again (for example to score the model while it
-    trains) and get the same arrays.
+    Their ``w`` holds per-step weights for a problem whose data come with
+    them, and is None otherwise. A pure function of the settings (``n_test``,
+    ``n_timesteps``, ``seed``), the problem (``test_data``, else ``data``)
+    and ``test_seed``, so a caller can draw them again (for example to score
+    the model while it trains) and get the same arrays.
     """
     s = _settings.check(settings)
     if test_seed is not None:
@@ -129,8 +125,14 @@ def test_sequences(
     )
     make_data = test_data or data or get_sequences
     name = "test_data" if test_data is not None else "data"
-    X, y, w = _draw(make_data, s["n_test"], s["n_timesteps"], rng, name)
-    return (X, y) if w is None else (X, y, w)
+    return _draw(make_data, s["n_test"], s["n_timesteps"], rng, name)
+
+
+def _check_functions(**functions):
+    """Each of ``functions`` must be None or callable: a clear error if not."""
+    for name, function in functions.items():
+        if function is not None and not callable(function):
+            raise ValueError(f"{name} must be a function, got {function!r}")
 
 
 def run(
@@ -140,6 +142,7 @@ def run(
     data=None,
     test_data=None,
     test_seed: int | None = None,
+    score=True,
     callbacks=(),
     steps_per_execution: int = STEPS_PER_EXECUTION,
     verbose: int = 0,
@@ -147,14 +150,16 @@ def run(
     """Train and evaluate one model; ``settings`` override :data:`DEFAULTS`.
 
     The settings are those of :data:`bilstm.settings.SETTINGS` (``n_timesteps``,
-    ``cells``, ``merge_mode``, ``direction``, ``n_train``, ``batch_size``,
+    ``units``, ``merge_mode``, ``direction``, ``n_train``, ``batch_size``,
     ``epochs``, ``n_test``, ``learning_rate``, ``schedule`` and ``seed``);
     a bad value is a ``ValueError`` that says what is allowed.
 
     Another model or problem: ``build(settings)`` returns a compiled Keras
-    model to use instead of :func:`bilstm.build_model`, and
-    ``data(n_sequences, n_timesteps, rng)`` returns ``(X, y)`` shaped like
-    :func:`bilstm.get_sequences`, or ``(X, y, sample_weight)`` with per-step
+    model to use instead of :func:`bilstm.build_model` (it is called inside
+    :func:`bilstm.seeding.seeded`; ``settings["seed"]`` may seed it
+    explicitly), and ``data(n_sequences, n_timesteps, rng)`` returns
+    ``(X, y)`` shaped like :func:`bilstm.get_sequences`, or ``(X, y,
+    sample_weight)`` (or :class:`~bilstm.data.Sequences`) with per-step
     weights (padded sequences: see :func:`bilstm.data.get_padded_sequences`),
     which then weight training and choose the steps scored. ``test_data``,
     with the same signature, draws the test sequences when they must come
@@ -163,49 +168,47 @@ def run(
     ``numpy.random.default_rng(test_seed)`` instead of the run's own stream,
     so that runs of several seeds share one test set.
 
+    ``score``: ``True`` draws the test sequences (:func:`test_sequences`)
+    and scores the model on them with :func:`bilstm.evaluate`; ``False``
+    only trains (no test draw); a function ``score(model)`` scores it another
+    way, and its result is the run's ``scores``.
+
     ``callbacks`` are Keras callbacks for :func:`bilstm.train` (they see
     ``on_train_batch_end`` once every ``steps_per_execution`` batches); one
     may stop the run early by setting ``model.stop_training = True``, and the
     run is then evaluated as it stands.
     """
     s = _settings.check(settings)
-    for name, function in (("build", build), ("data", data), ("test_data", test_data)):
-        if function is not None and not callable(function):
-            raise ValueError(f"{name} must be a function, got {function!r}")
-    seed, n_timesteps = s["seed"], s["n_timesteps"]
-    make_data = get_sequences if data is None else data
-    with seeded(seed):
+    _check_functions(build=build, data=data, test_data=test_data)
+    if not isinstance(score, bool) and not callable(score):
+        raise ValueError(f"score must be True, False or a function, got {score!r}")
+    seed = s["seed"]
+    with seeded(seed):  # building only: another run may train meanwhile
         model = (build_for if build is None else build)(dict(s))
-        X, y, w = _draw(
-            make_data, s["n_train"], n_timesteps, stream(seed, "train"), "data"
-        )
-        X_test, y_test, *w_test = test_sequences(
-            s, data=data, test_data=test_data, test_seed=test_seed
-        )
-        w_test = w_test[0] if w_test else None
-        start = time.perf_counter()
-        result = train(
-            model,
-            X,
-            y,
-            w,
-            batch_size=s["batch_size"],
-            epochs=s["epochs"],
-            callbacks=list(callbacks),
-            steps_per_execution=steps_per_execution,
-            verbose=verbose,
-            rng=stream(seed, "shuffle"),
-        )
-        seconds = time.perf_counter() - start
-    del X, y, w
-    scores = evaluate(model, X_test, y_test, w_test)
-    return RunResult(
-        settings=s,
-        model=model,
-        training=result,
-        scores=scores,
-        X_test=X_test,
-        y_test=y_test,
-        seconds=seconds,
-        w_test=w_test,
+    train_set = _draw(
+        get_sequences if data is None else data,
+        s["n_train"],
+        s["n_timesteps"],
+        stream(seed, "train"),
+        "data",
     )
+    start = time.perf_counter()
+    result = train(
+        model,
+        *train_set,
+        batch_size=s["batch_size"],
+        epochs=s["epochs"],
+        callbacks=list(callbacks),
+        steps_per_execution=steps_per_execution,
+        verbose=verbose,
+        rng=stream(seed, "shuffle"),
+    )
+    seconds = time.perf_counter() - start
+    del train_set
+    test, scores = None, None
+    if score is True:
+        test = test_sequences(s, data=data, test_data=test_data, test_seed=test_seed)
+        scores = evaluate(model, *test)
+    elif score:
+        scores = score(model)
+    return RunResult(s, model, result, scores, test, seconds)

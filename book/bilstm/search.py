@@ -8,7 +8,7 @@ and a setting is dropped as soon as so many have missed that it can no longer
 pass (the *stopping rule*).
 
 Chapter 10 searches for the smallest model at each sequence length with it;
-``benchmarks/perfect_search.py`` searches memory cells x batch size for the
+``benchmarks/perfect_search.py`` searches units x batch size for the
 smallest and the fastest model that pass the lesson's test, and chapter 11
 reads that search and re-trains its :func:`winners`.
 
@@ -188,17 +188,17 @@ def try_setting(
 # --- the perfect search: its settings, its summaries and its winners -------------
 
 
-def setting_for(cells, batch_size, *, n_train, learning_rate):
-    """The perfect search's setting for ``cells`` and ``batch_size``.
+def setting_for(units, batch_size, *, n_train, learning_rate):
+    """The perfect search's setting for ``units`` and ``batch_size``.
 
     Sequences of the lesson's length, Adam from ``learning_rate`` down a cosine
     over ``n_train`` fresh sequences, scored on :data:`LESSON_TEST`, and
     stopped at the first perfect score (``target`` 1.0).
     """
     return {
-        "name": f"{cells} cells, batch {batch_size}",
+        "name": f"{units} cells, batch {batch_size}",
         "n_timesteps": N_TIMESTEPS,
-        "cells": cells,
+        "units": units,
         "batch_size": batch_size,
         "n_train": n_train,
         "learning_rate": learning_rate,
@@ -236,7 +236,7 @@ def score_big_test(rows):
 
 _ROW_FIELDS = (
     "name",
-    "cells",
+    "units",
     "batch_size",
     "seed",
     "params",
@@ -252,7 +252,7 @@ def summarize_setting(rows, big=None, *, need=NEED, reached=reached_target):
 
     ``rows`` are the runs of one setting (as :func:`try_setting` returns
     them), ``big`` their :func:`score_big_test` scores, or ``None``. Returns
-    ``{"cells", "batch_size", "params", "passed", "reached", "tried",
+    ``{"units", "batch_size", "params", "passed", "reached", "tried",
     "median_seconds", "median_sequences", "runs"}``, with one dict per run in
     ``runs`` (``seed``, ``reached``, ``sequences``, ``steps``, ``seconds``
     rounded to milliseconds, ``test_accuracy``, and with ``big`` also
@@ -288,7 +288,7 @@ def summarize_setting(rows, big=None, *, need=NEED, reached=reached_target):
             run["big_sequence_accuracy"] = big[i]["sequence_accuracy"]
         runs.append(run)
     return {
-        "cells": rows[0]["cells"],
+        "units": rows[0]["units"],
         "batch_size": rows[0]["batch_size"],
         "params": rows[-1]["params"],
         "passed": passed(rows, need=need, reached=reached),

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from . import _env  # noqa: F401
-
 import contextlib
-import importlib
-import random
+import threading
 
-import keras
 import numpy as np
 
 from .data import check_positive_int
+from .settings import check_choice
 
-__all__ = ["set_seed", "seeded", "stream", "STREAMS"]
+__all__ = ["set_seed", "seeded", "stream", "building_lock", "STREAMS"]
 
 #: The independent random streams of one run with seed ``s``:
-#: ``numpy.random.default_rng((s, STREAMS[name]))``.
+#: ``numpy.random.default_rng((s, STREAMS[name]))``. (The initial weights of
+#: the package's models have a stream of their own, :func:`bilstm.model.initializers`.)
 STREAMS = {"train": 1, "test": 2, "shuffle": 3, "examples": 4}
+
+_BUILDING = threading.RLock()
 
 
 def set_seed(seed: int = 0) -> int:
@@ -26,6 +26,8 @@ def set_seed(seed: int = 0) -> int:
     Weight initialisation, shuffling and sequence generation that rely on the
     global generators then repeat exactly from run to run. Returns the seed.
     """
+    import keras
+
     seed = check_positive_int("seed", seed, minimum=0)
     keras.utils.set_random_seed(seed)
     return seed
@@ -38,37 +40,36 @@ def stream(seed: int, name: str) -> np.random.Generator:
     sequences of seed 3 are the same whatever the run's other settings, and
     drawing more test sequences never changes the training ones.
     """
-    if name not in STREAMS:
-        raise ValueError(f"stream must be one of {', '.join(STREAMS)}; got {name!r}")
+    check_choice("stream", name, tuple(STREAMS))
     seed = check_positive_int("seed", seed, minimum=0)
     return np.random.default_rng((seed, STREAMS[name]))
 
 
+def building_lock():
+    """The lock the package holds while it makes Keras layers.
+
+    Keras gives every layer and initializer made without a seed one drawn
+    from Python's global ``random``. Whoever makes layers from the global
+    seed holds this lock, so that two threads of the package never interleave
+    their draws: :func:`seeded` (a run's model) and the fast trainer's worker
+    copies (:class:`bilstm.programs.Program`). Re-entrant.
+    """
+    return _BUILDING
+
+
 @contextlib.contextmanager
 def seeded(seed: int):
-    """Seed everything for one run, and keep other threads out of its weights.
+    """Build a run's model inside this block: seeded, one thread at a time.
 
-    Calls :func:`set_seed`, then, for the duration of the ``with`` block, draws
-    Keras's default seeds from a private ``random.Random(seed)``. Keras gives
-    every initializer and layer created without a seed one drawn from Python's
-    global ``random`` generator; other threads of the process may draw from it
-    too (a Dask worker does, to size up task results), and each of their draws
-    would change the weights a model starts from. The private generator gives
-    exactly the seeds a quiet process gets from the global one, whatever other
-    threads do. Only ``make_default_seed`` (Keras's one use of ``random`` when
-    building models) sees it; if Keras's layout ever differs, the block just
-    runs with the global generator.
+    Holds :func:`building_lock` and calls :func:`set_seed`, so a ``build``
+    function that leaves Keras to seed its weights gets the same ones every
+    time for one seed. Only building belongs inside; training happens after
+    the block, so another run may build while this one trains. The package's
+    own models do not need the block to repeat: :func:`bilstm.build_model`
+    with ``seed=`` seeds every initializer explicitly, so even code outside
+    the package that draws from Python's ``random`` in another thread cannot
+    change them.
     """
-    set_seed(seed)
-    try:
-        module = importlib.import_module("keras.src.random.seed_generator")
-    except ImportError:
-        module = None
-    if module is None or getattr(module, "python_random", None) is not random:
+    with _BUILDING:
+        set_seed(seed)
         yield
-        return
-    module.python_random = random.Random(seed)
-    try:
-        yield
-    finally:
-        module.python_random = random

@@ -2,9 +2,26 @@
 
 The command line's flags, the training panel's controls and labels, the
 experiment runner's defaults and checks, and :func:`bilstm.run` all derive from
-:data:`SETTINGS`, so a setting has one name everywhere (``n_timesteps`` is the
-sequence length in the package, the panel and the notebooks; the CLI's flag
-``--timesteps`` maps onto it) and one set of bounds.
+:data:`SETTINGS`, so a setting has one name everywhere and one set of bounds.
+A setting's CLI flag is its name with dashes (``n_timesteps`` is
+``--n-timesteps``).
+
+Glossary: one name per thing, in the package, the CLI, the panel and the
+notebooks.
+
+- ``n_timesteps``: the length of a sequence, in time steps (``max_timesteps``
+  only where it is a maximum, for sequences of different lengths);
+- ``n_sequences``: how many sequences a data function draws; ``n_train`` and
+  ``n_test`` are the ``n_sequences`` of a run's training and test sets;
+- ``units``: the width of a recurrent layer, its units (the lesson's "memory
+  cells") per direction; ``cell_type`` is ``"lstm"`` or ``"gru"``;
+- ``steps``: optimizer steps (one per batch; :func:`total_steps` for a run);
+  a time step is always a *time step*;
+- a *run* is one training of one model (:func:`bilstm.run`, its
+  :class:`~bilstm.runs.RunResult`); :func:`bilstm.experiments.run_experiment`
+  makes many, and a panel's run history numbers them;
+- ``GATES`` (:mod:`bilstm.scratch`): ``i``, ``f``, ``g``, ``o``, the input,
+  forget and output gates and the candidate ``g``; ``c`` is the cell state.
 
 To add a setting: add a :class:`Setting` here, then use it in
 :func:`bilstm.runs.run`. The CLI gets a flag and :func:`check` checks it with
@@ -16,11 +33,33 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-__all__ = ["SETTINGS", "DEFAULTS", "Setting", "check", "defaults", "MAX_VALUES"]
+__all__ = [
+    "SETTINGS",
+    "DEFAULTS",
+    "Setting",
+    "check",
+    "check_choice",
+    "defaults",
+    "total_steps",
+    "MAX_VALUES",
+    "STEPS_PER_EXECUTION",
+]
 
 #: Training sequences x their length held in memory at once (float32 inputs and
 #: labels: about 400 MB at this many values).
 MAX_VALUES = 50_000_000
+
+#: Optimizer steps per call of a compiled training program (the fast path of
+#: :func:`bilstm.train`), and per callback call.
+STEPS_PER_EXECUTION = 200
+
+
+def check_choice(name: str, value, allowed):
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError``."""
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {options}; got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,8 +67,8 @@ class Setting:
     """One setting: ``kind`` is ``"int"``, ``"float"`` or ``"choice"``.
 
     ``low``/``high`` bound numbers (inclusive), ``choices`` lists a choice's
-    values. ``flag`` is the CLI's option (``None``: not on the command line),
-    ``label`` the panel control's text (``None``: not a control).
+    values. ``label`` is the panel control's text (``None``: not a control).
+    Every setting is an option of the command line, :attr:`flag`.
     """
 
     name: str
@@ -39,18 +78,17 @@ class Setting:
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
-    flag: str | None = None
     label: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The command line's option: ``--`` and the name, with dashes."""
+        return "--" + self.name.replace("_", "-")
 
     def check(self, value):
         """Return ``value`` (an int or float made plain) or raise ``ValueError``."""
         if self.kind == "choice":
-            if value not in self.choices:
-                raise ValueError(
-                    f"{self.name} must be one of {', '.join(map(repr, self.choices))}; "
-                    f"got {value!r}"
-                )
-            return value
+            return check_choice(self.name, value, self.choices)
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise ValueError(
@@ -95,7 +133,6 @@ _ALL = (
         "sequence length: time steps per sequence",
         low=1,
         high=1000,
-        flag="--timesteps",
         label="Sequence length",
     ),
     Setting(
@@ -104,7 +141,6 @@ _ALL = (
         "how the two directions' outputs are combined",
         kind="choice",
         choices=("concat", "sum", "mul", "ave"),
-        flag="--merge-mode",
         label="Merge mode",
     ),
     Setting(
@@ -113,17 +149,15 @@ _ALL = (
         "sequences per gradient step",
         low=1,
         high=100_000,
-        flag="--batch-size",
         label="Batch size",
     ),
     Setting(
-        "cells",
+        "units",
         50,
-        "memory cells per direction",
+        "units (memory cells) per direction",
         low=1,
         high=1024,
-        flag="--cells",
-        label="Memory cells",
+        label="Units per direction",
     ),
     Setting(
         "n_train",
@@ -131,7 +165,6 @@ _ALL = (
         "training sequences",
         low=1,
         high=10_000_000,
-        flag="--samples",
         label="Training sequences",
     ),
     Setting(
@@ -140,7 +173,6 @@ _ALL = (
         "which way(s) the LSTM reads",
         kind="choice",
         choices=("bidirectional", "forward", "backward"),
-        flag="--direction",
         label="Direction",
     ),
     Setting(
@@ -149,7 +181,6 @@ _ALL = (
         "seed for the weights, the data and the shuffling",
         low=0,
         high=2**32 - 1,
-        flag="--seed",
         label="Seed",
     ),
     Setting(
@@ -158,7 +189,6 @@ _ALL = (
         "passes over the training sequences",
         low=1,
         high=1000,
-        flag="--epochs",
     ),
     Setting(
         "n_test",
@@ -166,7 +196,6 @@ _ALL = (
         "fresh test sequences to evaluate on",
         low=1,
         high=1_000_000,
-        flag="--eval-sequences",
     ),
     Setting(
         "learning_rate",
@@ -175,7 +204,6 @@ _ALL = (
         kind="float",
         low=0.0,
         high=10.0,
-        flag="--learning-rate",
     ),
     Setting(
         "schedule",
@@ -184,16 +212,21 @@ _ALL = (
         "half a cosine over the run's steps to 1% of its start",
         kind="choice",
         choices=("constant", "cosine"),
-        flag="--schedule",
     ),
 )
 
 #: Every setting by name, in the order the panel and ``--help`` show them.
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
 
-#: The lesson's run: 50,000 sequences of 10 steps, 50 cells a direction,
+#: The lesson's run: 50,000 sequences of 10 steps, 50 units a direction,
 #: concatenated, batches of 10, one epoch, scored on 100 fresh sequences.
 DEFAULTS: dict = {s.name: s.default for s in _ALL}
+
+
+def total_steps(settings) -> int:
+    """The optimizer steps of a run: ``epochs x ceil(n_train / batch_size)``."""
+    s = check(settings)
+    return s["epochs"] * -(-s["n_train"] // s["batch_size"])
 
 
 def defaults(**changes) -> dict:

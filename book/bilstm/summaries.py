@@ -7,7 +7,15 @@ easy to filter, group and plot without pandas.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: Keras clips probabilities to [EPSILON, 1 - EPSILON] in its cross-entropy,
+#: as float32 numbers: the upper bound is 1 - 1.19e-7, the float32 just below 1.
+#: The book's losses (:func:`bilstm.evaluate`, :mod:`bilstm.scratch`) clip so too.
+EPSILON = 1e-7
+CLIP = (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
 
 __all__ = ["curves", "first_reaching", "group", "summarize", "values"]
 
@@ -84,3 +92,22 @@ def first_reaching(curve_x, curve_y, target):
     curve_y = np.asarray(curve_y, dtype=float)
     hits = np.flatnonzero(curve_y >= target)
     return None if len(hits) == 0 else float(np.asarray(curve_x)[hits[0]])
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
+    """Wilson score interval for a proportion: (low, high)."""
+    if trials <= 0:
+        raise ValueError(f"trials must be >= 1, got {trials}")
+    if not 0 <= successes <= trials:
+        raise ValueError(f"successes must be between 0 and {trials}, got {successes}")
+    z = {0.9: 1.6448536, 0.95: 1.959964, 0.99: 2.5758293}.get(confidence)
+    if z is None:
+        raise ValueError(f"confidence must be 0.9, 0.95 or 0.99, got {confidence!r}")
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    # exact at the ends: rounding would otherwise leave e.g. 3e-18 for 0 of 69
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high

@@ -13,11 +13,39 @@ the model's weights and optimizer state into the worker, trains, and copies
 them back after every chunk, so a second model of the same shape (another
 seed, another run of the widget) trains with no compile at all, and a run that
 is stopped part-way keeps what it had learned.
+
+Both trainers, :func:`_fit_compiled` (``fast=True``) and
+:func:`_fit_with_keras` (``fast=False``, Keras's ``model.fit``), follow one
+:class:`_Plan`: the same batches in the same order, in chunks of the same
+length, and a curve row at the end of every chunk.
+
+A partial last batch: if ``batch_size`` does not divide the number of
+sequences, each epoch ends with a batch of ``m`` sequences. ``model.fit``
+runs it as a smaller batch; the fast path pads it to ``batch_size`` with rows
+of zeros (inputs, labels and weights), whatever the chunk length. For a model
+that masks its input (zeros are its padding) the padding rows are masked
+whole, so the step is ``fit``'s step (measured: weights within 4e-8 after two
+epochs). For a model that does not mask, it is not quite the same step: Keras
+averages the loss over the whole padded batch, so the fast path's last step
+has ``m / batch_size`` times the gradient of ``fit``'s (and Adam's step
+changes with it), the epoch's reported loss is ``n / (steps * batch_size)``
+times lower, and the reported accuracy (an unweighted metric) also counts the
+padding rows. When the batch size divides the data, as in the lesson, there
+is no such batch.
+
+Weights: ``sample_weight`` (``(n_sequences, n_timesteps)``, for example the
+``w`` of :func:`bilstm.data.get_padded_sequences`) weights every step's loss,
+on both paths, as ``model.fit(sample_weight=...)`` does: a step of weight 0
+(padding) adds nothing to the loss or its gradient. Keras averages the
+weighted loss over all steps of a batch, so the reported loss is the real
+steps' mean times the batch's share of real steps. Metrics compiled as
+``weighted_metrics`` are weighted too; ``metrics`` (the lesson model's
+``"accuracy"``) are not. A model that masks its input (``build_model(...,
+mask=True)``, an ``Embedding`` with ``mask_zero=True``) needs no weights for
+padding: Keras leaves its masked steps out of the loss and every metric.
 """
 
 from __future__ import annotations
-
-from . import _env  # noqa: F401
 
 import time
 from dataclasses import dataclass, field
@@ -26,16 +54,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import check_positive_int, check_sample_weight, check_x, make_rng
+from .data import check_positive_int, check_sample_weight, check_xy, make_rng
 from .programs import compiled_programs, program_for
+from .settings import STEPS_PER_EXECUTION
 
-# Python-side TensorFlow warnings (such as "triggered tf.function retracing"
-# when a reader tries many shapes) would otherwise print into notebook cells.
-tf.get_logger().setLevel("ERROR")
+__all__ = ["CurveRecorder", "TrainResult", "train", "compiled_programs"]
 
-__all__ = ["CurveRecorder", "TrainResult", "train", "check_xy", "compiled_programs"]
-
-STEPS_PER_EXECUTION = 200
 _MAX_CHUNK_VALUES = 4_000_000  # inputs staged per compiled call (16 MB)
 
 
@@ -65,29 +89,6 @@ class TrainResult:
         return float(acc[-1]) if acc else np.nan
 
 
-def check_xy(model, X, y):
-    """Check that ``X`` and ``y`` fit ``model``; return them as arrays.
-
-    ``X`` as :func:`bilstm.data.check_x` returns it (float32, or int32 token
-    indices for a model with 2-D input). ``y`` is float32: one label per step,
-    ``(n_sequences, n_timesteps, 1)``, for a model that labels every step (an
-    output of shape ``(None, n_timesteps, 1)``, as the lesson's), or one label
-    per sequence, ``(n_sequences, k)``, for a model whose output is ``(None,
-    k)`` (``return_sequences=False``).
-    """
-    X = check_x(model, X)
-    y = np.asarray(y, dtype=np.float32)
-    output = tuple(model.output_shape)
-    want = X.shape[:2] + (1,) if len(output) == 3 else (len(X), output[-1])
-    if y.shape != want:
-        what = "one label per step" if len(output) == 3 else "one label per sequence"
-        raise ValueError(
-            f"y must have shape {want} to match X and the model's output "
-            f"{output} ({what}), got {y.shape}"
-        )
-    return X, y
-
-
 def _ensure_optimizer_built(model):
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
@@ -105,6 +106,53 @@ def _callback_list(model, callbacks, epochs, steps_per_epoch, verbose):
         steps=steps_per_epoch,
         model=model,
     )
+
+
+@dataclass
+class _Plan:
+    """What both trainers follow: checked arrays, batch order and chunks.
+
+    Epoch ``e`` takes the ``e``-th permutation drawn from ``gen`` (with
+    ``shuffle=False``, the data's own order), in batches of ``batch_size``,
+    grouped in chunks of ``chunk`` batches (the last chunk of an epoch may be
+    shorter). Permutations must be drawn in epoch order.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None
+    batch_size: int
+    epochs: int
+    chunk: int
+    shuffle: bool
+    gen: np.random.Generator
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def order(self) -> np.ndarray:
+        n = len(self.X)
+        return self.gen.permutation(n) if self.shuffle else np.arange(n)
+
+    def chunks(self):
+        """``(first, n_steps)`` of every chunk of one epoch."""
+        for first in range(0, self.steps_per_epoch, self.chunk):
+            yield first, min(self.chunk, self.steps_per_epoch - first)
+
+
+def _plan(model, X, y, sample_weight, batch_size, epochs, steps_per_execution,
+          shuffle, rng) -> _Plan:  # fmt: skip
+    batch_size = check_positive_int("batch_size", batch_size)
+    epochs = check_positive_int("epochs", epochs)
+    steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
+    X, y = check_xy(model, X, y)
+    w = None
+    if sample_weight is not None:
+        w = check_sample_weight(sample_weight, y.shape[:-1])
+    per_step = batch_size * int(np.prod(X.shape[1:]))
+    chunk = max(1, min(steps_per_execution, _MAX_CHUNK_VALUES // per_step))
+    return _Plan(X, y, w, batch_size, epochs, chunk, shuffle, make_rng(rng))
 
 
 def train(
@@ -127,134 +175,99 @@ def train(
     With ``fast=True`` (the default) batches run inside one XLA-compiled loop
     of up to ``steps_per_execution`` steps; callbacks see ``on_train_batch_end``
     once per chunk, as with Keras's own ``steps_per_execution``. With
-    ``fast=False`` this is a plain ``model.fit``. Either way the model's weights
-    and optimizer state end up trained, a callback can stop training by setting
-    ``model.stop_training = True``, and ``verbose=1`` shows Keras's progress bar.
+    ``fast=False`` Keras's ``model.fit`` runs, fed the same batches in the
+    same order. Either way the model's weights and optimizer state end up
+    trained, a callback can stop training by setting ``model.stop_training =
+    True``, ``verbose=1`` shows Keras's progress bar, and the curve has a row
+    at the end of every chunk of batches.
 
-    Both paths see the same batches in the same order: every epoch takes a new
-    permutation from ``rng`` (a seed or a NumPy ``Generator``; with
-    ``shuffle=False`` the data's own order), and ``model.fit`` is told not to
-    shuffle again. With the same initial weights the two paths then end up with
-    the same weights up to floating-point rounding (about 1e-6 after the
-    lesson's 500-batch run).
+    Every epoch takes a new permutation from ``rng`` (a seed or a NumPy
+    ``Generator``; with ``shuffle=False`` the data's own order). With the same
+    initial weights the two paths end up with the same weights up to
+    floating-point rounding (about 1e-6 after the lesson's 500-batch run),
+    except after a partial last batch (see the module's docstring).
 
-    If ``batch_size`` does not divide the number of sequences, each epoch ends
-    with a partial batch of ``m`` sequences. ``model.fit`` runs it as a smaller
-    batch; the fast path pads it to ``batch_size`` with rows of zeros (inputs,
-    labels and weights), whatever the chunk length. For a model that masks
-    its input (zeros are its padding) the padding rows are masked whole, so
-    the step is ``fit``'s step (measured: weights within 4e-8 after two
-    epochs). For a model that does not mask, it is not quite the same step:
-    Keras averages the loss over the whole padded batch, so the fast path's
-    last step has ``m / batch_size`` times the gradient of ``fit``'s (and
-    Adam's step changes with it), the epoch's reported loss is ``n / (steps *
-    batch_size)`` times lower, and the reported accuracy (an unweighted metric)
-    also counts the padding rows. When the batch size divides the data, as in
-    the lesson, there is no such batch.
-
-    ``sample_weight`` (``(n_sequences, n_timesteps)``, for example the ``w`` of
-    :func:`bilstm.data.get_padded_sequences`) weights every step's loss, in
-    both paths, as ``model.fit(sample_weight=...)`` does: a step of weight 0
-    (padding) adds nothing to the loss or its gradient, whatever its input and
-    label. Keras averages the weighted loss over all steps of a batch, so the
-    reported loss is the real steps' mean times the batch's share of real
-    steps. Metrics compiled as ``weighted_metrics`` are weighted too;
-    ``metrics`` (the lesson model's ``"accuracy"``) are not. A model that
-    masks its input (``build_model(..., mask=True)``, an ``Embedding`` with
-    ``mask_zero=True``) needs no weights for padding: Keras leaves its masked
-    steps out of the loss (averaging over the real steps) and out of every
-    metric by itself.
-
-    ``X`` may also be integer token indices ``(n_sequences, n_timesteps)`` for
-    a model whose input is ``(None,)`` (an ``Embedding`` in front); they stay
-    integers on the fast path.
+    ``sample_weight`` (``(n_sequences, n_timesteps)``, or ``(n_sequences,)``
+    for one label per sequence) weights every label's loss, as in
+    ``model.fit``. ``X`` may also be integer token indices ``(n_sequences,
+    n_timesteps)`` for a model whose input is ``(None,)`` (an ``Embedding``
+    in front); they stay integers on the fast path.
     """
-    batch_size = check_positive_int("batch_size", batch_size)
-    epochs = check_positive_int("epochs", epochs)
-    steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
-    X, y = check_xy(model, X, y)
-    weights = None
-    if sample_weight is not None:
-        weights = check_sample_weight(sample_weight, y.shape[:-1])
-    gen = make_rng(rng)
-    callbacks = list(callbacks or [])
-    recorder = CurveRecorder()
-    n = len(X)
-    steps_per_epoch = -(-n // batch_size)
+    plan = _plan(model, X, y, sample_weight, batch_size, epochs,
+                 steps_per_execution, shuffle, rng)  # fmt: skip
+    recorder = CurveRecorder(plan.chunk, plan.steps_per_epoch)
+    callbacks = [recorder, *(callbacks or [])]
     model.stop_training = False
     start = time.perf_counter()
-    if not fast:
-        recorder.every = min(steps_per_execution, steps_per_epoch)
-        # The fast path's batches, in its order: epoch e takes the e-th
-        # permutation drawn from ``gen`` and ends with its own partial batch.
-        # Keras must not shuffle again, so the batches come as a tf.data
-        # pipeline over all epochs (sliced as Keras slices arrays), and
-        # ``steps_per_epoch`` makes each epoch take just its own batches.
-        orders = np.stack(
-            [gen.permutation(n) if shuffle else np.arange(n) for _ in range(epochs)]
-        )
-        batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
-            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        )
-        arrays = (X, y) if weights is None else (X, y, weights)
-        arrays = tf.data.Dataset.from_tensors(arrays).repeat()
-        data = (
-            tf.data.Dataset.zip(batches, arrays)
-            .map(
-                lambda i, xyw: tuple(tf.gather(a, i) for a in xyw),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-            .prefetch(tf.data.AUTOTUNE)
-        )
-        history = model.fit(
-            data,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            verbose=verbose,
-            shuffle=False,
-            callbacks=[recorder, *callbacks],
-        )
-        return TrainResult(
-            history=history.history,
-            curve=recorder.rows,
-            fast=False,
-            seconds=time.perf_counter() - start,
-            steps=recorder.steps,
-            stopped=bool(model.stop_training),
-        )
+    trainer = _fit_compiled if fast else _fit_with_keras
+    history = trainer(model, plan, callbacks, verbose)
+    return TrainResult(
+        history=history,
+        curve=recorder.rows,
+        seconds=time.perf_counter() - start,
+        steps=recorder.steps,
+        stopped=bool(model.stop_training),
+        fast=fast,
+    )
 
+
+def _fit_with_keras(model, plan: _Plan, callbacks, verbose) -> dict:
+    """``model.fit`` on the plan's batches, in its order; Keras's history.
+
+    Keras must not shuffle again, so the batches come as a ``tf.data``
+    pipeline over all epochs (sliced as Keras slices arrays), and
+    ``steps_per_epoch`` makes each epoch take just its own batches.
+    """
+    orders = np.stack([plan.order() for _ in range(plan.epochs)])
+    batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(plan.batch_size)
+    )
+    arrays = (plan.X, plan.y) if plan.w is None else (plan.X, plan.y, plan.w)
+    arrays = tf.data.Dataset.from_tensors(arrays).repeat()
+    data = (
+        tf.data.Dataset.zip(batches, arrays)
+        .map(
+            lambda i, xyw: tuple(tf.gather(a, i) for a in xyw),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    history = model.fit(
+        data,
+        epochs=plan.epochs,
+        steps_per_epoch=plan.steps_per_epoch,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=callbacks,
+    )
+    return history.history
+
+
+def _fit_compiled(model, plan: _Plan, callbacks, verbose) -> dict:
+    """The plan's chunks through one compiled program; Keras's history."""
     _ensure_optimizer_built(model)
-    per_step = batch_size * int(np.prod(X.shape[1:]))
-    steps_per_execution = max(
-        1, min(steps_per_execution, _MAX_CHUNK_VALUES // per_step)
-    )
-    program = program_for(model, batch_size, steps_per_execution)
-    cbs = _callback_list(
-        model, [recorder, *callbacks], epochs, steps_per_epoch, verbose
-    )
-    k, bs = steps_per_execution, batch_size
+    k, bs, X, y, w = plan.chunk, plan.batch_size, plan.X, plan.y, plan.w
+    program = program_for(model, bs, k)
+    cbs = _callback_list(model, callbacks, plan.epochs, plan.steps_per_epoch, verbose)
     x_buf = np.zeros((k * bs,) + X.shape[1:], X.dtype)  # int32 token indices stay
     y_buf = np.zeros((k * bs,) + y.shape[1:], np.float32)
-    w_buf = np.zeros((k * bs,) + y.shape[1:-1], np.float32)  # one weight per step
+    w_buf = np.zeros((k * bs,) + y.shape[1:-1], np.float32)  # one weight per label
     logs = {}
     with program.lock:
         program.load(model)
         cbs.on_train_begin()
-        for epoch in range(epochs):
-            order = gen.permutation(n) if shuffle else np.arange(n)
+        for epoch in range(plan.epochs):
+            order = plan.order()
             program.worker.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for first in range(0, steps_per_epoch, k):
-                n_steps = min(k, steps_per_epoch - first)
+            for first, n_steps in plan.chunks():
                 idx = order[first * bs : (first + n_steps) * bs]
                 m = len(idx)
                 x_buf[:m], y_buf[:m] = X[idx], y[idx]
-                w_buf[:m] = 1.0 if weights is None else weights[idx]
-                # The rest of the chunk (a partial last batch): zero inputs,
-                # labels and weights, never the previous chunk's sequences. A
-                # zero row adds nothing to the loss, and a masking model masks
-                # it whole, so it is not counted in the loss's average either.
+                w_buf[:m] = 1.0 if w is None else w[idx]
+                # The rest of the chunk (a partial last batch): zero rows,
+                # never the previous chunk's sequences (see the module doc).
                 x_buf[m:], y_buf[m:], w_buf[m:] = 0, 0.0, 0.0
                 out = program.run(
                     x_buf.reshape((k, bs) + X.shape[1:]),
@@ -264,7 +277,6 @@ def train(
                 )
                 logs = {name: float(v) for name, v in out.items()}
                 program.store(model)
-                recorder.epoch = epoch
                 cbs.on_train_batch_end(first + n_steps - 1, logs)
                 if model.stop_training:
                     break
@@ -272,21 +284,20 @@ def train(
             if model.stop_training:
                 break
         cbs.on_train_end(dict(logs))
-    return TrainResult(
-        history=model.history.history,
-        curve=recorder.rows,
-        seconds=time.perf_counter() - start,
-        steps=recorder.steps,
-        stopped=bool(model.stop_training),
-    )
+    return model.history.history
 
 
 class CurveRecorder(keras.callbacks.Callback):
-    """Keep the running loss and accuracy every ``every`` batches."""
+    """Keep the running loss and accuracy every ``every`` batches of an epoch.
 
-    def __init__(self, every: int = 1):
+    Also at an epoch's last batch, ``steps_per_epoch`` (when given), so that
+    both of :func:`train`'s paths record a row at the end of every chunk.
+    """
+
+    def __init__(self, every: int = 1, steps_per_epoch: int | None = None):
         super().__init__()
         self.every = every
+        self.steps_per_epoch = steps_per_epoch
         self.rows = []
         self.epoch = 0
         self.steps = 0
@@ -300,7 +311,7 @@ class CurveRecorder(keras.callbacks.Callback):
         done = batch + 1
         self.steps += done - (self._last + 1)
         self._last = batch
-        if done % self.every:
+        if done % self.every and done != self.steps_per_epoch:
             return
         logs = logs or {}
         self.rows.append(

@@ -15,7 +15,6 @@ the weights Keras stores, in two parts:
   (:func:`best_units`).
 """
 
-from .. import _env  # noqa: F401
 from .probes import (
     FEATURE_SETS,
     ablate,

@@ -122,7 +122,7 @@ def plot_frontier(
     tested=None,
     ax=None,
     xlabel="sequence length",
-    ylabel="smallest memory cells per direction",
+    ylabel="smallest units per direction",
     title=None,
     log=True,
 ):
@@ -226,22 +226,22 @@ def plot_training_needed(
 
 
 def plot_pass_grid(results, marks=None, ax=None, title=None):
-    """Which settings of a search passed: a grid of memory cells by batch size.
+    """Which settings of a search passed: a grid of units by batch size.
 
-    ``results`` is a list of dicts with ``cells``, ``batch_size``, ``reached``
+    ``results`` is a list of dicts with ``units``, ``batch_size``, ``reached``
     (runs that reached the target), ``tried`` (runs made), ``passed`` and
     ``median_seconds``. Passing settings are filled green, the others grey;
     every square shows "reached of tried" and the median training time.
-    ``marks`` maps a label to a ``(cells, batch_size)`` to outline and name,
+    ``marks`` maps a label to a ``(units, batch_size)`` to outline and name,
     for example the winners of the search. Returns the Figure.
     """
     if not results:
         raise ValueError("results must hold at least one setting")
-    cells = sorted({r["cells"] for r in results})
+    units = sorted({r["units"] for r in results})
     batches = sorted({r["batch_size"] for r in results})
-    fig, ax = figure_axes(ax, (1.3 * len(batches) + 2.2, 0.62 * len(cells) + 1.6))
+    fig, ax = figure_axes(ax, (1.3 * len(batches) + 2.2, 0.62 * len(units) + 1.6))
     for r in results:
-        x, y = batches.index(r["batch_size"]), cells.index(r["cells"])
+        x, y = batches.index(r["batch_size"]), units.index(r["units"])
         color = OKABE_ITO["bluish_green"] if r["passed"] else "#DDDDDD"
         ax.add_patch(
             plt.Rectangle(
@@ -257,9 +257,9 @@ def plot_pass_grid(results, marks=None, ax=None, title=None):
             fontsize=8.5,
         )
     for i, (label, (c, b)) in enumerate((marks or {}).items()):
-        if c not in cells or b not in batches:
+        if c not in units or b not in batches:
             raise ValueError(f"mark {label!r} is not a setting of the grid: {(c, b)}")
-        x, y = batches.index(b), cells.index(c)
+        x, y = batches.index(b), units.index(c)
         color = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], "black"][i % 3]
         ax.add_patch(
             plt.Rectangle(
@@ -278,11 +278,11 @@ def plot_pass_grid(results, marks=None, ax=None, title=None):
             va="bottom",
         )
     ax.set_xticks(range(len(batches)), [str(b) for b in batches])
-    ax.set_yticks(range(len(cells)), [str(c) for c in cells])
+    ax.set_yticks(range(len(units)), [str(c) for c in units])
     ax.set_xlim(-0.5, len(batches) - 0.5)
-    ax.set_ylim(-0.5, len(cells) - 0.5 + 0.35)
+    ax.set_ylim(-0.5, len(units) - 0.5 + 0.35)
     ax.set_xlabel("batch size")
-    ax.set_ylabel("memory cells per direction")
+    ax.set_ylabel("units per direction")
     ax.set_title(title or "Runs that reached the target, and median training time")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from ..palette import OKABE_ITO
+
 __all__ = ["LINE_COLORS", "OKABE_ITO", "figure_axes", "variant_colors"]
 
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "bluish_green": "#009E73",
-    "vermillion": "#D55E00",
-    "sky_blue": "#56B4E9",
-    "reddish_purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
 
 # The palette for lines and boxes, one colour per variant or run, in order.
 # Yellow is left out: it is too pale to read against white.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..settings import SETTINGS
+from ..summaries import CLIP, EPSILON  # noqa: F401  (EPSILON: part of the API)
 from .cell import (
     _check_array,
     _check_lstm_weights,
@@ -37,9 +38,6 @@ __all__ = [
 
 MERGE_MODES = SETTINGS["merge_mode"].choices
 DIRECTIONS = SETTINGS["direction"].choices
-EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in its loss
-# ... as float32 numbers: the upper bound is 1 - 1.19e-7, the float32 just below 1.
-CLIP = (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
 
 
 # --- Two directions and a merge ----------------------------------------------

@@ -44,8 +44,6 @@ the very largest settings, where one batch alone can take longer. Runs seed
 Python, NumPy and Keras globally (:func:`bilstm.seeding.set_seed`).
 """
 
-from .. import _env  # noqa: F401
-
 from .estimates import chunk_steps, compile_seconds, estimate_seconds, step_seconds
 from .layout import CONTROLS
 from .panel import TrainingPanel

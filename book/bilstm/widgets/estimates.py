@@ -7,10 +7,8 @@ same shape every time.
 
 from __future__ import annotations
 
-import math
 
-from ..settings import DEFAULTS
-from ..training import STEPS_PER_EXECUTION
+from ..settings import DEFAULTS, STEPS_PER_EXECUTION, total_steps
 
 __all__ = [
     "chunk_steps",
@@ -24,24 +22,24 @@ __all__ = [
 CHUNK_SECONDS = 0.3  # aim: a chunk of batches, hence Stop, takes under 0.3 s
 
 
-def step_seconds(batch_size, n_timesteps, cells, direction="bidirectional"):
+def step_seconds(batch_size, n_timesteps, units, direction="bidirectional"):
     """A rough guess of one optimizer step's time on a 2-core CPU (seconds).
 
     An LSTM step is sequential in time; each time step costs a fixed overhead
-    plus work proportional to batch x cells x (cells + 2) per direction.
+    plus work proportional to batch x cells x (units + 2) per direction.
     Fitted to steps timed here (one TensorFlow thread per operation, see
     ``bilstm._env``): about 0.65 ms for the lesson's batch of 10 sequences of
     10 steps, 1.4 ms at 20 steps or batches of 32, 2.8 ms with 128 cells.
     """
     readers = 2 if direction == "bidirectional" else 1
-    work = batch_size * 4 * cells * (cells + 2)
+    work = batch_size * 4 * units * (units + 2)
     return 1e-4 + n_timesteps * readers * (1e-5 + 1.7e-10 * work)
 
 
-def chunk_steps(batch_size, n_timesteps, cells, direction="bidirectional"):
+def chunk_steps(batch_size, n_timesteps, units, direction="bidirectional"):
     """Batches per compiled chunk for this shape.
 
-    The chapters' chunk, ``training.STEPS_PER_EXECUTION``, when a chunk of it
+    The chapters' chunk, ``settings.STEPS_PER_EXECUTION``, when a chunk of it
     takes under ``CHUNK_SECONDS`` by the guess of :func:`step_seconds` (the
     lesson's shape: about 0.2 s): the panel then runs the very program the
     chapters compiled, from memory or from the persistent XLA cache. For
@@ -49,7 +47,7 @@ def chunk_steps(batch_size, n_timesteps, cells, direction="bidirectional"):
     well within a second. A pure function of the shape, so a shape that was
     compiled once is never compiled again.
     """
-    per_step = step_seconds(batch_size, n_timesteps, cells, direction)
+    per_step = step_seconds(batch_size, n_timesteps, units, direction)
     if STEPS_PER_EXECUTION * per_step <= CHUNK_SECONDS:
         return STEPS_PER_EXECUTION
     steps = max(1, int(CHUNK_SECONDS / per_step))
@@ -73,10 +71,10 @@ def estimate_seconds(settings, compiled=False, per_step=None):
     replaces the rough model; ``compiled`` drops the compile cost.
     """
     s = {**DEFAULTS, **settings}
-    steps = s["epochs"] * math.ceil(s["n_train"] / s["batch_size"])
+    steps = total_steps(s)
     if per_step is None:
         per_step = step_seconds(
-            s["batch_size"], s["n_timesteps"], s["cells"], s["direction"]
+            s["batch_size"], s["n_timesteps"], s["units"], s["direction"]
         )
     compiling = 0.0 if compiled else compile_seconds(s["n_timesteps"])
     return steps * per_step + compiling + 0.5
@@ -86,7 +84,7 @@ def shape_key(settings):
     """What decides a run's compiled program: runs with one key share it."""
     s = settings
     merge = s["merge_mode"] if s["direction"] == "bidirectional" else None
-    return (s["n_timesteps"], s["cells"], merge, s["direction"], s["batch_size"])
+    return (s["n_timesteps"], s["units"], merge, s["direction"], s["batch_size"])
 
 
 def format_seconds(seconds):

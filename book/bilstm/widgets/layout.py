@@ -210,7 +210,7 @@ def show_history(panel):
 
 
 def _draw_strip(panel, result):
-    X = result.X_test
+    X = result.test.X
     if panel.examples == 0 or X.ndim != 3 or X.shape[-1] != 1:
         panel.strip_image.layout.display = "none"
         return  # sample sequences are drawn for one number per step only
@@ -221,8 +221,8 @@ def _draw_strip(panel, result):
     pick = list(bad[: k // 2]) + list(good[: k - min(len(bad), k // 2)])
     pick = sorted(pick[:k])
     fig = plots.plot_prediction_strip(
-        result.X_test[pick, :, 0],
-        result.y_test[pick, :, 0],
+        X[pick, :, 0],
+        result.test.y[pick, :, 0],
         result.scores["proba"][pick],
         wrong[pick],
         n=len(pick),

@@ -83,7 +83,7 @@ class TrainingPanel:
     """Retrain the lesson's model live and compare runs.
 
     Keyword arguments are settings of :mod:`bilstm.settings`: those with a
-    control (``n_timesteps``, ``merge_mode``, ``batch_size``, ``cells``,
+    control (``n_timesteps``, ``merge_mode``, ``batch_size``, ``units``,
     ``n_train``, ``direction``, ``seed``) set its starting value, the others
     (``epochs``, ``n_test``, ``learning_rate``, ``schedule``) hold for every
     run. Each run is scored on ``n_test`` test sequences, 1,000 unless
@@ -226,7 +226,7 @@ class TrainingPanel:
 
     def _run(self, run):
         s = {k: run[k] for k in _settings.SETTINGS}
-        total = s["epochs"] * -(-s["n_train"] // s["batch_size"])
+        total = _settings.total_steps(s)
         live = self._live = _LiveRun(run, total, shape_key(s) not in _MEASURED)
         callback = _PanelCallback(self._stop_event, live)
         layout.show_start(self)
@@ -235,7 +235,7 @@ class TrainingPanel:
         )
         ticker.start()
         chunk = self.chunk or chunk_steps(
-            s["batch_size"], s["n_timesteps"], s["cells"], s["direction"]
+            s["batch_size"], s["n_timesteps"], s["units"], s["direction"]
         )
         try:
             result = run_settings(

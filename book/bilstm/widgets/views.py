@@ -10,7 +10,7 @@ import html
 
 import numpy as np
 
-from ..plots import OKABE_ITO
+from ..palette import OKABE_ITO
 from ..settings import SETTINGS
 from .estimates import compile_seconds, estimate_seconds, format_seconds, shape_key
 
@@ -30,7 +30,7 @@ HISTORY_SETTINGS = (
     "direction",
     "merge_mode",
     "n_timesteps",
-    "cells",
+    "units",
     "batch_size",
     "n_train",
     "seed",
@@ -54,7 +54,7 @@ def run_label(run):
     )
     return (
         f"run {run['run']}: {how}, length {run['n_timesteps']}, "
-        f"batch {run['batch_size']}, cells {run['cells']}"
+        f"batch {run['batch_size']}, cells {run['units']}"
     )
 
 

@@ -46,22 +46,22 @@ from .dictionary import (
     train_test_split,
 )
 from .models import (
-    CELLS,
+    CELL_TYPES,
     build_classifier,
     build_tagger,
     evaluate_classifier,
     evaluate_words,
     predict_words,
 )
-from .runs import LABELS, TaggerRun, task, train_classifier, train_tagger
+from .runs import LABELS, WordRun, task, train_classifier, train_tagger
 
 __all__ = [
-    "CELLS",
+    "CELL_TYPES",
     "LABELS",
     "PHONEMES",
     "SUFFIXES",
     "VOWELS",
-    "TaggerRun",
+    "WordRun",
     "accuracy_by",
     "build_classifier",
     "build_tagger",

@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from ..data import check_positive_int
-from ..evaluation import wilson_interval
+from ..summaries import wilson_interval
 
 __all__ = [
     "PHONEMES",
@@ -184,44 +184,46 @@ def train_test_split(records, test_fraction=0.2, seed=0):
     return train, test
 
 
-def fitting(records, max_len) -> list:
-    """The records whose words have at most ``max_len`` phonemes, in order."""
+def fitting(records, n_timesteps) -> list:
+    """The records whose words have at most ``n_timesteps`` phonemes, in order."""
     records = _check_records(records)
-    max_len = check_positive_int("max_len", max_len)
-    return [r for r in records if len(r[1]) <= max_len]
+    n_timesteps = check_positive_int("n_timesteps", n_timesteps)
+    return [r for r in records if len(r[1]) <= n_timesteps]
 
 
-def encode(records, max_len, *, drop_longer=False):
+def encode(records, n_timesteps, *, drop_longer=False):
     """Encode records as arrays ``(X, y, w)`` for a model with input ``(None,)``.
 
     ``X`` is int32 ``(n, max_len)``: each word's phoneme indices (see
     :data:`PHONEMES`), then 0 for padding after the word. ``y`` is float32
     ``(n, max_len, 1)``: 1 on the stressed phoneme, else 0. ``w`` is float32
     ``(n, max_len)``: 1 on real steps, 0 on padding. A word longer than
-    ``max_len`` is a ``ValueError``, unless ``drop_longer=True``: then such
+    ``n_timesteps`` is a ``ValueError``, unless ``drop_longer=True``: then such
     words are left out, and the rows are those of ``fitting(records, max_len)``.
     """
     records = _check_records(records)
-    max_len = check_positive_int("max_len", max_len)
+    n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     if not isinstance(drop_longer, bool):
         raise ValueError(f"drop_longer must be True or False, got {drop_longer!r}")
     if drop_longer:
-        records = fitting(records, max_len)
+        records = fitting(records, n_timesteps)
     else:
-        longer = [r for r in records if len(r[1]) > max_len]
+        longer = [r for r in records if len(r[1]) > n_timesteps]
         if longer:
             word, phonemes, _ = max(longer, key=lambda r: len(r[1]))
             raise ValueError(
-                f"{len(longer):,} word(s) have more than max_len={max_len} "
+                f"{len(longer):,} word(s) have more than n_timesteps={n_timesteps} "
                 f"phonemes (the longest, {word!r}, has {len(phonemes)}); raise "
-                "max_len or pass drop_longer=True to leave them out"
+                "n_timesteps or pass drop_longer=True to leave them out"
             )
     if not records:
-        raise ValueError(f"no records to encode (none with at most {max_len} phonemes)")
+        raise ValueError(
+            f"no records to encode (none with at most {n_timesteps} phonemes)"
+        )
     n = len(records)
-    X = np.zeros((n, max_len), np.int32)
-    y = np.zeros((n, max_len, 1), np.float32)
-    w = np.zeros((n, max_len), np.float32)
+    X = np.zeros((n, n_timesteps), np.int32)
+    y = np.zeros((n, n_timesteps, 1), np.float32)
+    w = np.zeros((n, n_timesteps), np.float32)
     for i, (_, phonemes, stress) in enumerate(records):
         X[i, : len(phonemes)] = [_INDEX[p] for p in phonemes]
         y[i, stress, 0] = 1.0

@@ -9,8 +9,6 @@ take records, as :mod:`bilstm.words.dictionary` makes them.
 
 from __future__ import annotations
 
-from .. import _env  # noqa: F401  (quiet TensorFlow before Keras loads it)
-
 import weakref
 
 import keras
@@ -19,18 +17,20 @@ import tensorflow as tf
 from keras import layers
 
 from ..data import check_positive_int
-from ..evaluation import wilson_interval
+from ..settings import check_choice
+from ..evaluation import PREDICT_BATCH
+from ..summaries import wilson_interval
 from ..model import (
     DIRECTIONS,
     MERGE_MODES,
     TimeReverse,
-    check_choice,
     check_learning_rate,
+    initializers,
 )
 from .dictionary import PHONEMES, _check_records, encode, first_syllable_labels
 
 __all__ = [
-    "CELLS",
+    "CELL_TYPES",
     "build_classifier",
     "build_tagger",
     "evaluate_classifier",
@@ -39,40 +39,57 @@ __all__ = [
 ]
 
 #: The recurrent cells :func:`build_tagger` and :func:`build_classifier` offer.
-CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+CELL_TYPES = {"lstm": layers.LSTM, "gru": layers.GRU}
 
 
-def _recurrent(cell, cells, direction, merge_mode, return_sequences, name):
-    rnn = CELLS[cell]
+def _recurrent(cell_type, units, direction, merge_mode, return_sequences, name, init):
+    def rnn(name, go_backwards=False):
+        return CELL_TYPES[cell_type](
+            units,
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
+            name=name,
+            **init("recurrent"),
+        )
+
     if direction == "bidirectional":
-        inner = rnn(cells, return_sequences=return_sequences, name=cell)
-        return [layers.Bidirectional(inner, merge_mode=merge_mode, name=f"bi{name}")]
+        # seeded (init gives keywords), the backward copy gets its own seeds
+        backward = rnn(f"backward_{cell_type}", True) if init.seeded else None
+        return [
+            layers.Bidirectional(
+                rnn(cell_type),
+                merge_mode=merge_mode,
+                backward_layer=backward,
+                name=f"bi{name}",
+            )
+        ]
     if direction == "forward":
-        return [rnn(cells, return_sequences=return_sequences, name=f"forward_{name}")]
-    backward = rnn(
-        cells,
-        return_sequences=return_sequences,
-        go_backwards=True,
-        name=f"backward_{name}",
-    )
+        return [rnn(f"forward_{name}")]
+    backward = rnn(f"backward_{name}", go_backwards=True)
     if not return_sequences:
         return [backward]
-    return [backward, TimeReverse(name=f"time_reverse{name[len(cell) :]}")]
+    return [backward, TimeReverse(name=f"time_reverse{name[len(cell_type) :]}")]
 
 
-def _check_architecture(cells, direction, merge_mode, embedding_dim, cell, n_layers):
-    check_positive_int("cells", cells)
+def _check_architecture(
+    units, direction, merge_mode, embedding_dim, cell_type, n_layers
+):
+    check_positive_int("units", units)
     check_choice("direction", direction, DIRECTIONS)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
     check_positive_int("embedding_dim", embedding_dim)
-    check_choice("cell", cell, tuple(CELLS))
+    check_choice("cell_type", cell_type, tuple(CELL_TYPES))
     check_positive_int("layers", n_layers)
 
 
-def _embedded(embedding_dim):
+def _embedded(embedding_dim, init):
     inputs = keras.Input((None,), dtype="int32", name="phonemes")
     x = layers.Embedding(
-        len(PHONEMES) + 1, embedding_dim, mask_zero=True, name="embedding"
+        len(PHONEMES) + 1,
+        embedding_dim,
+        mask_zero=True,
+        name="embedding",
+        **init("embedding"),
     )(inputs)
     return inputs, x
 
@@ -87,48 +104,54 @@ def _compile(model, learning_rate):
 
 
 def build_tagger(
-    cells=32,
+    units=32,
     direction="bidirectional",
     merge_mode="concat",
     embedding_dim=16,
     *,
-    cell="lstm",
+    cell_type="lstm",
     layers=1,
     learning_rate=0.001,
+    seed=None,
 ) -> keras.Model:
     """The per-phoneme stress tagger, compiled; its input shape is ``(None,)``.
 
     ``Embedding(mask_zero=True)`` turns each phoneme index into
     ``embedding_dim`` numbers and marks index 0 as padding, so the recurrent
-    layers skip padded steps; then ``layers`` recurrent layers (``cell``
-    ``"lstm"`` or ``"gru"``, ``cells`` units per direction, each returning a
+    layers skip padded steps; then ``layers`` recurrent layers (``cell_type``
+    ``"lstm"`` or ``"gru"``, ``units`` units per direction, each returning a
     sequence; ``direction`` as in :func:`bilstm.build_model`, ``merge_mode``
     for the bidirectional one), then ``TimeDistributed(Dense(1, sigmoid))``.
     Binary cross-entropy and Adam at ``learning_rate``. Because of the mask,
     the predictions on a word's real steps do not depend on how much padding
-    follows it.
+    follows it. ``seed`` seeds every initial weight, as in
+    :func:`bilstm.build_model`.
     """
-    _check_architecture(cells, direction, merge_mode, embedding_dim, cell, layers)
-    inputs, x = _embedded(embedding_dim)
+    _check_architecture(units, direction, merge_mode, embedding_dim, cell_type, layers)
+    init = initializers(seed)
+    inputs, x = _embedded(embedding_dim, init)
     for i in range(layers):
-        name = cell if i == 0 else f"{cell}_{i + 1}"
-        for layer in _recurrent(cell, cells, direction, merge_mode, True, name):
+        name = cell_type if i == 0 else f"{cell_type}_{i + 1}"
+        for layer in _recurrent(
+            cell_type, units, direction, merge_mode, True, name, init
+        ):
             x = layer(x)
-    dense = keras.layers.Dense(1, activation="sigmoid", name="dense")
+    dense = keras.layers.Dense(1, activation="sigmoid", name="dense", **init("dense"))
     outputs = keras.layers.TimeDistributed(dense, name="per_step")(x)
     stack = f"{layers}x" if layers > 1 else ""
-    model = keras.Model(inputs, outputs, name=f"{direction}_{stack}{cell}_tagger")
+    model = keras.Model(inputs, outputs, name=f"{direction}_{stack}{cell_type}_tagger")
     return _compile(model, learning_rate)
 
 
 def build_classifier(
-    cells=32,
+    units=32,
     direction="bidirectional",
     merge_mode="concat",
     embedding_dim=16,
     *,
-    cell="lstm",
+    cell_type="lstm",
     learning_rate=0.001,
+    seed=None,
 ) -> keras.Model:
     """A whole-word classifier: one probability per word, input shape ``(None,)``.
 
@@ -138,16 +161,19 @@ def build_classifier(
     reading back to the first, and for the bidirectional one the two merged
     by ``merge_mode``. A ``Dense(1, sigmoid)`` turns that into one probability.
     """
-    _check_architecture(cells, direction, merge_mode, embedding_dim, cell, 1)
-    inputs, x = _embedded(embedding_dim)
-    for layer in _recurrent(cell, cells, direction, merge_mode, False, cell):
+    _check_architecture(units, direction, merge_mode, embedding_dim, cell_type, 1)
+    init = initializers(seed)
+    inputs, x = _embedded(embedding_dim, init)
+    for layer in _recurrent(
+        cell_type, units, direction, merge_mode, False, cell_type, init
+    ):
         x = layer(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name="dense")(x)
-    model = keras.Model(inputs, outputs, name=f"{direction}_{cell}_classifier")
+    dense = keras.layers.Dense(1, activation="sigmoid", name="dense", **init("dense"))
+    outputs = dense(x)
+    model = keras.Model(inputs, outputs, name=f"{direction}_{cell_type}_classifier")
     return _compile(model, learning_rate)
 
 
-_PREDICT_BATCH = 4096
 _EAGER_WORDS = 64  # fewer words than this: call the model directly, no tracing
 
 
@@ -181,8 +207,8 @@ def _predict(model, records):
     predict = _predictor(model, X.shape[1])
     proba = np.concatenate(
         [
-            np.asarray(predict(X[i : i + _PREDICT_BATCH]))
-            for i in range(0, len(X), _PREDICT_BATCH)
+            np.asarray(predict(X[i : i + PREDICT_BATCH]))
+            for i in range(0, len(X), PREDICT_BATCH)
         ]
     )
     return records, proba.astype(np.float64)

@@ -11,19 +11,27 @@ the training words drawn from the run's ``"train"`` stream, batches from its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from inspect import signature
 
 import keras
 import numpy as np
 
 from .. import settings as _settings
-from ..data import check_positive_int
+from ..data import Sequences, check_positive_int
 from ..runs import learning_rate_for, run
+from ..settings import check_choice
 from ..training import TrainResult
 from .dictionary import _check_records, encode, first_syllable_labels, fitting
 from .models import build_classifier, build_tagger, evaluate_classifier, evaluate_words
 
-__all__ = ["LABELS", "TaggerRun", "task", "train_classifier", "train_tagger"]
+__all__ = [
+    "LABELS",
+    "WORD_DEFAULTS",
+    "WordRun",
+    "task",
+    "train_classifier",
+    "train_tagger",
+    "train_words",
+]
 
 #: What a word's labels are: ``"stress"``, one per phoneme (1 on the stressed
 #: one, with weights 1 on real steps); ``"first syllable"``, one per word
@@ -31,11 +39,11 @@ __all__ = ["LABELS", "TaggerRun", "task", "train_classifier", "train_tagger"]
 LABELS = ("stress", "first syllable")
 #: The settings of :mod:`bilstm.settings` that :func:`task`'s ``build`` passes
 #: on to the model function; other architecture keywords are fixed per task.
-_MODEL_SETTINGS = ("cells", "direction", "merge_mode")
+_MODEL_SETTINGS = ("units", "direction", "merge_mode")
 
 
 @dataclass
-class TaggerRun:
+class WordRun:
     """One :func:`train_tagger` (or :func:`train_classifier`) run.
 
     Its ``settings``, trained ``model``, ``training`` result, ``scores`` on
@@ -50,7 +58,7 @@ class TaggerRun:
 
 
 def _drawer(records, name, labels):
-    """``draw(n, max_len, rng)``: ``n`` of the records that fit, encoded."""
+    """``draw(n, n_timesteps, rng)``: ``n`` of the records that fit, as Sequences."""
 
     def draw(n_sequences, n_timesteps, rng):
         pool = fitting(records, n_timesteps)
@@ -65,8 +73,8 @@ def _drawer(records, name, labels):
         chosen = [pool[i] for i in pick]
         X, y, w = encode(chosen, n_timesteps)
         if labels == "first syllable":
-            return X, first_syllable_labels(chosen)
-        return X, y, w
+            return Sequences(X, first_syllable_labels(chosen))
+        return Sequences(X, y, w)
 
     return draw
 
@@ -80,17 +88,17 @@ def task(train_records, test_records, *, labels="stress", build=None, **architec
     ``n_timesteps`` is then the longest word allowed (in phonemes), ``n_train``
     and ``n_test`` are how many words ``data`` and ``test_data`` draw from
     ``train_records`` and ``test_records`` (among those that fit, without
-    replacement, in dictionary order), and ``cells``, ``direction``,
-    ``merge_mode`` and ``learning_rate`` go to the model. ``labels`` is one of
+    replacement, in dictionary order), and ``units``, ``direction``,
+    ``merge_mode``, ``learning_rate`` and ``seed`` (its initial weights) go
+    to the model. ``labels`` is one of
     :data:`LABELS`; ``build`` (default :func:`build_tagger`, or
     :func:`build_classifier` for ``"first syllable"``) is called with those
-    settings and ``architecture`` (for example ``embedding_dim``, ``cell``,
+    settings and ``architecture`` (for example ``embedding_dim``, ``cell_type``,
     ``layers``).
     """
     train_records = _check_records(train_records, "train_records")
     test_records = _check_records(test_records, "test_records")
-    if labels not in LABELS:
-        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+    check_choice("labels", labels, LABELS)
     if build is None:
         build = build_tagger if labels == "stress" else build_classifier
     if not callable(build):
@@ -104,7 +112,10 @@ def task(train_records, test_records, *, labels="stress", build=None, **architec
     def build_model(settings):
         chosen = {k: settings[k] for k in _MODEL_SETTINGS}
         return build(
-            **chosen, learning_rate=learning_rate_for(settings), **architecture
+            **chosen,
+            learning_rate=learning_rate_for(settings),
+            seed=settings["seed"],
+            **architecture,
         )
 
     return {
@@ -114,123 +125,78 @@ def task(train_records, test_records, *, labels="stress", build=None, **architec
     }
 
 
-def _run_and_score(train_records, test_records, labels, score, build, **given):
-    """:func:`bilstm.run` on :func:`task`, then ``score`` on every test word."""
-    max_len = check_positive_int("max_len", given.pop("max_len"))
-    train_records = fitting(_check_records(train_records, "train_records"), max_len)
-    test_records = _check_records(test_records, "test_records")
-    if given["n_train"] is None:
-        given["n_train"] = len(train_records)
-    architecture = given.pop("architecture")
-    as_given = dict(architecture)
-    model_settings = {k: architecture.pop(k) for k in list(architecture)
-                      if k in _settings.SETTINGS}  # fmt: skip
-    # the model's own defaults (build_tagger: 32 cells, ...), not the lesson's
-    defaults = {
-        name: p.default
-        for name, p in signature(build).parameters.items()
-        if name in _MODEL_SETTINGS and p.default is not p.empty
-    }
-    settings = {**defaults, **model_settings, "n_timesteps": max_len}
-    callbacks = given.pop("callbacks")
-    settings.update(given)
-    # run() scores a test draw of its own; the scores kept are score() on
-    # every test word, so that draw is one word, not a second evaluation
-    settings["n_test"] = 1
-    problem = task(train_records, test_records, labels=labels, build=build,
-                   **architecture)  # fmt: skip
-    result = run(settings, callbacks=callbacks, **problem)
-    recorded = {
-        "seed": result.settings["seed"],
-        "n_train": result.settings["n_train"],
-        "max_len": max_len,
-        "epochs": result.settings["epochs"],
-        "batch_size": result.settings["batch_size"],
-        **as_given,
-    }
-    return TaggerRun(
-        recorded,
-        result.model,
-        result.training,
-        score(result.model, test_records),
-        result.seconds,
-    )
+#: The word runs' settings where they differ from the lesson's
+#: (:data:`bilstm.DEFAULTS`): 32 units, words of up to 16 phonemes, two epochs
+#: of batches of 64, seed 0.
+WORD_DEFAULTS = {
+    "units": 32,
+    "n_timesteps": 16,
+    "epochs": 2,
+    "batch_size": 64,
+    "seed": 0,
+}
 
 
-def train_tagger(
+def train_words(
     train_records,
     test_records,
     *,
-    seed=0,
+    labels="stress",
+    build=None,
     n_train=None,
-    max_len=16,
-    epochs=2,
-    batch_size=64,
-    build=build_tagger,
     callbacks=(),
-    **architecture,
-) -> TaggerRun:
-    """Train one tagger on the fast path and score it on ``test_records``.
+    **keywords,
+) -> WordRun:
+    """Train one word model on the fast path and score it on ``test_records``.
 
-    :func:`bilstm.run` on :func:`task`: ``seed`` seeds the initial weights
-    (:func:`bilstm.seeding.seeded`), the choice of ``n_train`` training words
-    among ``train_records`` (all of them if ``None``; words longer than
-    ``max_len`` phonemes are left out first) from the run's ``"train"``
+    :func:`bilstm.run` on :func:`task`, with ``score`` the test words' own
+    scoring (:func:`evaluate_words` for ``labels="stress"``,
+    :func:`evaluate_classifier` for ``"first syllable"``), so no other test
+    set is drawn. ``keywords`` that are settings (:mod:`bilstm.settings`:
+    ``seed``, ``n_timesteps``, ``units``, ``direction``, ``epochs``, ...)
+    override :data:`WORD_DEFAULTS`; the others (``embedding_dim``,
+    ``cell_type``, ``layers``) go to ``build``. ``seed`` seeds the initial
+    weights, the choice of ``n_train`` training words among
+    ``train_records`` (all of them if ``None``; words longer than
+    ``n_timesteps`` phonemes are left out first) from the run's ``"train"``
     stream, and each epoch's batch order from its ``"shuffle"`` stream.
-    ``architecture`` holds the model's keywords: ``cells`` (32),
-    ``direction``, ``merge_mode`` and ``learning_rate`` are settings of the
-    run, the others (``embedding_dim``, ``cell``, ``layers``) go to ``build``
-    (:func:`build_tagger` by default). Training is :func:`bilstm.train` with
-    per-step weights, so padded steps never count; the scores are
-    :func:`evaluate_words` on every test record.
+    Training is :func:`bilstm.train` with per-step weights, so padded steps
+    never count.
     """
-    return _run_and_score(
-        train_records,
-        test_records,
-        "stress",
-        evaluate_words,
-        build,
-        seed=seed,
-        n_train=n_train,
-        max_len=max_len,
-        epochs=epochs,
-        batch_size=batch_size,
-        callbacks=list(callbacks),
-        architecture=dict(architecture),
+    given = {k: keywords.pop(k) for k in list(keywords) if k in _settings.SETTINGS}
+    for name in ("n_train", "n_test"):
+        if name in given:
+            raise ValueError(f"{name} is not a keyword here: give n_train=, and "
+                             "every test word is scored")  # fmt: skip
+    settings = {**WORD_DEFAULTS, **given}
+    n_timesteps = check_positive_int("n_timesteps", settings["n_timesteps"])
+    train_records = fitting(_check_records(train_records, "train_records"), n_timesteps)
+    test_records = _check_records(test_records, "test_records")
+    settings["n_train"] = len(train_records) if n_train is None else n_train
+    check_choice("labels", labels, LABELS)
+    score = evaluate_words if labels == "stress" else evaluate_classifier
+    problem = task(train_records, test_records, labels=labels, build=build,
+                   **keywords)  # fmt: skip
+    result = run(settings, callbacks=list(callbacks),
+                 score=lambda model: score(model, test_records), **problem)  # fmt: skip
+    recorded = {key: result.settings[key] for key in
+                ("seed", "n_train", "n_timesteps", "epochs", "batch_size")}  # fmt: skip
+    recorded.update(given, **keywords)
+    return WordRun(
+        recorded, result.model, result.training, result.scores, result.seconds
     )
 
 
-def train_classifier(
-    train_records,
-    test_records,
-    *,
-    seed=0,
-    n_train=None,
-    max_len=16,
-    epochs=2,
-    batch_size=64,
-    build=build_classifier,
-    callbacks=(),
-    **architecture,
-) -> TaggerRun:
-    """Train a whole-word classifier (:func:`build_classifier`) like a tagger.
+def train_tagger(train_records, test_records, **keywords) -> WordRun:
+    """:func:`train_words` with one stress label per phoneme (:func:`build_tagger`)."""
+    return train_words(train_records, test_records, labels="stress", **keywords)
 
-    The same run as :func:`train_tagger` (seeds, choice of words, batches),
-    with one label per word, :func:`first_syllable_labels`, and scored by
-    :func:`evaluate_classifier`. :func:`bilstm.train` takes the one label per
+
+def train_classifier(train_records, test_records, **keywords) -> WordRun:
+    """:func:`train_words` with one label per word, :func:`first_syllable_labels`.
+
+    The model is :func:`build_classifier`'s, scored by
+    :func:`evaluate_classifier`; :func:`bilstm.train` takes the one label per
     word as it takes per-step labels, on the same fast path.
     """
-    return _run_and_score(
-        train_records,
-        test_records,
-        "first syllable",
-        evaluate_classifier,
-        build,
-        seed=seed,
-        n_train=n_train,
-        max_len=max_len,
-        epochs=epochs,
-        batch_size=batch_size,
-        callbacks=list(callbacks),
-        architecture=dict(architecture),
-    )
+    return train_words(train_records, test_records, labels="first syllable", **keywords)
