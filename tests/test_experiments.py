@@ -11,7 +11,7 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from bilstm.data import get_sequences
+from bilstm.data import get_padded_sequences, get_sequences
 from bilstm.runs import COSINE_FLOOR
 from bilstm.evaluation import evaluate
 from bilstm.experiments import (
@@ -377,3 +377,44 @@ def test_plots(rows):
     }
     fig = plot_step_accuracy(per_step, reference={"ceiling": np.ones(4)})
     assert len(fig.axes[0].lines) == 3  # two means and the reference
+
+
+# --- padded problems: the test tracker and the per-step accuracy -------------
+
+
+def _padded(n_sequences, n_timesteps, rng):
+    return get_padded_sequences(n_sequences, n_timesteps, 5, "post", rng=rng)
+
+
+PADDED = {**TINY, "name": "padded", "n_timesteps": 10, "n_train": 60, "n_test": 40}
+
+
+def test_track_test_works_on_a_padded_problem_and_counts_real_steps_only():
+    # Before: test_sequences returned (X, y, w) here and the runner unpacked
+    # two values, so this raised "too many values to unpack".
+    (row,) = run_experiment(
+        [{**PADDED, "data": _padded}], [1], track_test=True, steps_per_execution=3
+    )
+    assert len(row["test_curve_step"]) == 2
+    # the last check scores the final model as evaluate() does: real steps only
+    assert row["test_curve_accuracy"][-1] == pytest.approx(
+        row["test_accuracy"], abs=1e-9
+    )
+
+
+def test_step_accuracy_leaves_padding_out():
+    # Before: 1 - wrong.mean(axis=0) counted every padded step as right, so
+    # the last positions (mostly padding) looked nearly perfect.
+    (row,) = run_experiment(
+        [{**PADDED, "data": _padded}], [2], keep_models=True, steps_per_execution=3
+    )
+    X, y, w = _padded(40, 10, np.random.default_rng((2, 2)))
+    scores = evaluate(row["model"], X, y, w)
+    counted = w > 0
+    right = counted & ~scores["wrong"]
+    want = right.sum(axis=0) / counted.sum(axis=0)
+    np.testing.assert_allclose(row["test_step_accuracy"], want)
+    old = 1.0 - scores["wrong"].mean(axis=0)
+    padded_positions = counted.sum(axis=0) < len(X)
+    assert np.all(old[padded_positions] >= want[padded_positions])
+    assert np.any(old[padded_positions] > want[padded_positions])

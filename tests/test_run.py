@@ -89,3 +89,54 @@ def test_weighted_data_and_a_separate_test_set():
         run(small, build=build, data=lambda n, t, rng: data(n, t, rng)[0])
     with pytest.raises(ValueError, match="test_data must be a function"):
         run(small, test_data=3)
+
+
+def test_two_runs_training_at_once_each_match_their_serial_run():
+    # Run B builds its model while run A trains, and both then train at the
+    # same time (different shapes, so different compiled programs): each must
+    # still get the weights it gets alone.
+    import threading
+
+    settings = [
+        {"seed": 5, "n_train": 2000, "units": 8},
+        {"seed": 6, "n_train": 2000, "units": 8, "merge_mode": "sum"},
+    ]
+    serial = [run(s).model.get_weights() for s in settings]
+    meeting = threading.Barrier(2, timeout=120)
+
+    class MeetAtFirstChunk(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.met = False
+
+        def on_train_batch_end(self, batch, logs=None):
+            if not self.met:  # both runs are training now
+                self.met = True
+                meeting.wait()
+
+    results = [None, None]
+
+    def one(i):
+        results[i] = run(
+            settings[i], callbacks=[MeetAtFirstChunk()], steps_per_execution=20
+        )
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in (0, 1)]
+    threads[0].start()
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not meeting.broken
+    for result, want in zip(results, serial, strict=True):
+        assert same_weights(result.model.get_weights(), want)
+
+
+def test_run_can_train_without_scoring_or_score_its_own_way(reference):
+    unscored = run(SETTING, score=False)
+    assert unscored.scores is None and unscored.test is None
+    assert same_weights(unscored.model.get_weights(), reference.model.get_weights())
+    own = run(SETTING, score=lambda model: {"params": model.count_params()})
+    assert own.scores == {"params": reference.model.count_params()}
+    assert own.test is None
+    with pytest.raises(ValueError, match="score must be True, False or a function"):
+        run(SETTING, score="yes")

@@ -175,6 +175,12 @@ def setup(*, threads: int | None = 1, verbose: bool = True) -> dict:
     module's docstring). Returns what it did, and with ``verbose`` prints it
     on one line. A second call changes nothing and prints nothing.
     """
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(
+            f"threads must be a whole number >= 1 or None, got {threads!r}"
+        )
     if _DONE:
         return dict(_DONE)
     if "tensorflow" in sys.modules:

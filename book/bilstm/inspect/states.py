@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import check_positive_int, limit_for, squeeze_features
-from ..scratch import lstm_step
+from ..scratch import GATES, lstm_step
 
 __all__ = [
     "DIRECTION_NAMES",
@@ -33,9 +33,6 @@ __all__ = [
     "quantities",
 ]
 
-#: The gate activations :func:`lstm_steps` returns, in Keras's weight order:
-#: input gate, forget gate, candidate cell value, output gate.
-GATES = ("i", "f", "g", "o")
 DIRECTION_NAMES = ("forward", "backward")
 QUANTITIES = (
     "running sum",

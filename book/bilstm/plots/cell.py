@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyBboxPatch
 from matplotlib.ticker import FormatStrFormatter
 
+from ..scratch import GATES
 from .style import OKABE_ITO
 
 __all__ = [
@@ -21,17 +22,18 @@ __all__ = [
     "plot_weight_blocks",
 ]
 
-#: One colour per block, in Keras's order: i, f, c (candidate), o.
+#: One colour per block, in Keras's order (:data:`bilstm.scratch.GATES`):
+#: i, f, g (the candidate), o.
 GATE_COLORS = {
     "i": OKABE_ITO["sky_blue"],
     "f": OKABE_ITO["orange"],
-    "c": OKABE_ITO["bluish_green"],
+    "g": OKABE_ITO["bluish_green"],
     "o": OKABE_ITO["reddish_purple"],
 }
 _GATE_NAMES = {
     "i": "input gate",
     "f": "forget gate",
-    "c": "candidate",
+    "g": "candidate",
     "o": "output gate",
 }
 
@@ -108,12 +110,10 @@ def plot_lstm_cell():
     for x in (x_f, x_i, x_g, x_o):
         _line(ax, [(x, bus), (x, gates - 0.3)])
 
-    labels = {"f": "σ", "i": "σ", "c": "tanh", "o": "σ"}
-    for key, x in zip("fico", (x_f, x_i, x_g, x_o)):
+    labels = {"f": "σ", "i": "σ", "g": "tanh", "o": "σ"}
+    for key, x in zip("figo", (x_f, x_i, x_g, x_o), strict=True):
         _gate(ax, (x, gates), labels[key], GATE_COLORS[key])
-    names = {"f": "f", "i": "i", "c": "g", "o": "o"}
-    for key, x in zip("fico", (x_f, x_i, x_g, x_o)):
-        ax.text(x + 0.62, gates + 0.45, names[key], fontsize=12, style="italic")
+        ax.text(x + 0.62, gates + 0.45, key, fontsize=12, style="italic")
 
     # f multiplies the old cell state; i * g is added to it.
     _line(ax, [(x_f, gates + 0.3), (x_f, top - 0.3)])
@@ -158,7 +158,7 @@ def plot_lstm_cell():
         fontsize=10,
     )
     ax.text(x_out - 0.1, 1.25, "$h_t = o \\odot \\tanh c_t$", ha="center", fontsize=10)
-    legend = [f"{names[k]}: {_GATE_NAMES[k]}" for k in ("f", "i", "c", "o")] + [
+    legend = [f"{k}: {_GATE_NAMES[k]}" for k in "figo"] + [
         "boxes: weights, then σ or tanh",
         "circles: elementwise",
     ]
@@ -211,7 +211,7 @@ def plot_weight_blocks(kernel, recurrent_kernel, bias, title=None):
             f"{name}\n{array.shape[0]} row{'s' if array.shape[0] > 1 else ''}"
         )
         ax.set_yticks([])
-        for k, key in enumerate("ifco"):
+        for k, key in enumerate(GATES):
             ax.axvline(k * units - 0.5, color="black", lw=1.2)
             ax.axvspan(
                 k * units - 0.5,
@@ -220,7 +220,7 @@ def plot_weight_blocks(kernel, recurrent_kernel, bias, title=None):
                 ymax=0.04 if array.shape[0] > 4 else 0.1,
                 color=GATE_COLORS[key],
             )
-    for k, key in enumerate("ifco"):
+    for k, key in enumerate(GATES):
         axes[0].text(
             (k + 0.5) * units - 0.5,
             -0.6 - 0.1 * kernel.shape[0],

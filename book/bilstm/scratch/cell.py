@@ -36,7 +36,11 @@ __all__ = [
     "split_gates",
 ]
 
-GATES = ("i", "f", "c", "o")  # Keras's order of the four column blocks
+#: The four column blocks of an LSTM's weights, in Keras's order: the input
+#: gate, the forget gate, the candidate cell value ``g`` and the output gate
+#: (``c`` is the cell state). :mod:`bilstm.inspect` and :mod:`bilstm.plots`
+#: use the same names.
+GATES = ("i", "f", "g", "o")
 
 
 # --- One cell step, forward and backward ------------------------------------
@@ -50,8 +54,8 @@ def sigmoid(a):
 def split_gates(array):
     """Split the last axis of a Keras LSTM weight array into its four blocks.
 
-    Returns the blocks in Keras's order i, f, c, o (input gate, forget gate,
-    candidate, output gate).
+    Returns the blocks in Keras's order :data:`GATES`: i, f, g, o (input gate,
+    forget gate, candidate, output gate).
     """
     return np.split(np.asarray(array), 4, axis=-1)
 

@@ -45,8 +45,11 @@ Python, NumPy and Keras globally (:func:`bilstm.seeding.set_seed`).
 """
 
 from .estimates import chunk_steps, compile_seconds, estimate_seconds, step_seconds
-from .layout import CONTROLS
-from .panel import TrainingPanel
+
+# The panel needs ipywidgets, Keras and matplotlib: loaded on first use, so
+# that the estimates and views (plain functions of settings and run data)
+# import without them.
+_LAZY = {"CONTROLS": "layout", "TrainingPanel": "panel"}
 
 __all__ = [
     "CONTROLS",
@@ -56,3 +59,12 @@ __all__ = [
     "estimate_seconds",
     "step_seconds",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'bilstm.widgets' has no attribute {name!r}")

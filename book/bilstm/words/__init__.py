@@ -35,6 +35,7 @@ from .dictionary import (
     SUFFIXES,
     VOWELS,
     accuracy_by,
+    check_records,
     encode,
     first_syllable_labels,
     first_vowel_baseline,
@@ -45,39 +46,48 @@ from .dictionary import (
     suffix_of,
     train_test_split,
 )
-from .models import (
-    CELL_TYPES,
-    build_classifier,
-    build_tagger,
-    evaluate_classifier,
-    evaluate_words,
-    predict_words,
-)
-from .runs import LABELS, WordRun, task, train_classifier, train_tagger
+
+# The models and runs need Keras: loaded on first use, so that the dictionary
+# (NumPy and the standard library) imports without TensorFlow.
+_LAZY = {
+    "CELL_TYPES": "models",
+    "build_classifier": "models",
+    "build_tagger": "models",
+    "evaluate_classifier": "models",
+    "evaluate_words": "models",
+    "predict_words": "models",
+    "LABELS": "runs",
+    "WORD_DEFAULTS": "runs",
+    "WordRun": "runs",
+    "task": "runs",
+    "train_classifier": "runs",
+    "train_tagger": "runs",
+    "train_words": "runs",
+}
 
 __all__ = [
-    "CELL_TYPES",
-    "LABELS",
     "PHONEMES",
     "SUFFIXES",
     "VOWELS",
-    "WordRun",
     "accuracy_by",
-    "build_classifier",
-    "build_tagger",
+    "check_records",
     "encode",
-    "evaluate_classifier",
-    "evaluate_words",
     "first_syllable_labels",
     "first_vowel_baseline",
     "fitting",
     "load_words",
     "lookup",
-    "predict_words",
     "stress_syllable",
     "suffix_of",
-    "task",
-    "train_classifier",
-    "train_tagger",
     "train_test_split",
+    *_LAZY,
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'bilstm.words' has no attribute {name!r}")

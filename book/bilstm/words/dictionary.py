@@ -24,6 +24,7 @@ __all__ = [
     "SUFFIXES",
     "VOWELS",
     "accuracy_by",
+    "check_records",
     "encode",
     "first_syllable_labels",
     "first_vowel_baseline",
@@ -118,7 +119,8 @@ def lookup(word) -> tuple:
     return record
 
 
-def _check_records(records, name="records") -> list:
+def check_records(records, name="records") -> list:
+    """``records`` as a list of ``(word, phonemes, stress)`` tuples, or ValueError."""
     if isinstance(records, (str, bytes)) or not hasattr(records, "__iter__"):
         raise ValueError(f"{name} must be a list of (word, phonemes, stress) tuples")
     records = list(records)
@@ -160,7 +162,7 @@ def train_test_split(records, test_fraction=0.2, seed=0):
     record of a word goes where its word goes. Both lists keep the records'
     order. Both parts must be non-empty.
     """
-    records = _check_records(records)
+    records = check_records(records)
     if (
         isinstance(test_fraction, bool)
         or not isinstance(test_fraction, numbers.Real)
@@ -186,7 +188,7 @@ def train_test_split(records, test_fraction=0.2, seed=0):
 
 def fitting(records, n_timesteps) -> list:
     """The records whose words have at most ``n_timesteps`` phonemes, in order."""
-    records = _check_records(records)
+    records = check_records(records)
     n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     return [r for r in records if len(r[1]) <= n_timesteps]
 
@@ -201,7 +203,7 @@ def encode(records, n_timesteps, *, drop_longer=False):
     ``n_timesteps`` is a ``ValueError``, unless ``drop_longer=True``: then such
     words are left out, and the rows are those of ``fitting(records, max_len)``.
     """
-    records = _check_records(records)
+    records = check_records(records)
     n_timesteps = check_positive_int("n_timesteps", n_timesteps)
     if not isinstance(drop_longer, bool):
         raise ValueError(f"drop_longer must be True or False, got {drop_longer!r}")
@@ -236,7 +238,7 @@ def stress_syllable(records, *, from_end=False) -> np.ndarray:
 
     With ``from_end=True``, the vowels after it: 0 is the last syllable.
     """
-    records = _check_records(records)
+    records = check_records(records)
     if not isinstance(from_end, bool):
         raise ValueError(f"from_end must be True or False, got {from_end!r}")
     return np.array(
@@ -254,7 +256,7 @@ def first_vowel_baseline(records) -> np.ndarray:
     Returns the index of each word's first vowel (its first phoneme if it has
     none).
     """
-    records = _check_records(records)
+    records = check_records(records)
     return np.array(
         [
             next((i for i, p in enumerate(phonemes) if p in VOWELS), 0)

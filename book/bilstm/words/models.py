@@ -27,7 +27,7 @@ from ..model import (
     check_learning_rate,
     initializers,
 )
-from .dictionary import PHONEMES, _check_records, encode, first_syllable_labels
+from .dictionary import PHONEMES, check_records, encode, first_syllable_labels
 
 __all__ = [
     "CELL_TYPES",
@@ -198,7 +198,7 @@ _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _predict(model, records):
     """The model's outputs for the records, encoded to the longest of them."""
-    records = _check_records(records)
+    records = check_records(records)
     if not records:
         raise ValueError("records must hold at least one word")
     X, _, _ = encode(records, max(len(r[1]) for r in records))
@@ -234,7 +234,7 @@ def evaluate_words(model, records) -> dict:
     probable phoneme's index), ``right`` (booleans) and ``proba`` (the list of
     :func:`predict_words`).
     """
-    records = _check_records(records)
+    records = check_records(records)
     proba = predict_words(model, records)
     stress = np.array([r[2] for r in records])
     predicted = np.array([int(np.argmax(p)) for p in proba])

@@ -20,7 +20,7 @@ from ..data import Sequences, check_positive_int
 from ..runs import learning_rate_for, run
 from ..settings import check_choice
 from ..training import TrainResult
-from .dictionary import _check_records, encode, first_syllable_labels, fitting
+from .dictionary import check_records, encode, first_syllable_labels, fitting
 from .models import build_classifier, build_tagger, evaluate_classifier, evaluate_words
 
 __all__ = [
@@ -96,8 +96,8 @@ def task(train_records, test_records, *, labels="stress", build=None, **architec
     settings and ``architecture`` (for example ``embedding_dim``, ``cell_type``,
     ``layers``).
     """
-    train_records = _check_records(train_records, "train_records")
-    test_records = _check_records(test_records, "test_records")
+    train_records = check_records(train_records, "train_records")
+    test_records = check_records(test_records, "test_records")
     check_choice("labels", labels, LABELS)
     if build is None:
         build = build_tagger if labels == "stress" else build_classifier
@@ -170,8 +170,8 @@ def train_words(
                              "every test word is scored")  # fmt: skip
     settings = {**WORD_DEFAULTS, **given}
     n_timesteps = check_positive_int("n_timesteps", settings["n_timesteps"])
-    train_records = fitting(_check_records(train_records, "train_records"), n_timesteps)
-    test_records = _check_records(test_records, "test_records")
+    train_records = fitting(check_records(train_records, "train_records"), n_timesteps)
+    test_records = check_records(test_records, "test_records")
     settings["n_train"] = len(train_records) if n_train is None else n_train
     check_choice("labels", labels, LABELS)
     score = evaluate_words if labels == "stress" else evaluate_classifier
