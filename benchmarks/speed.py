@@ -53,7 +53,7 @@ Run it on an otherwise idle machine, from the repository root::
 
 ``speed.json`` holds::
 
-    settings     samples, n_timesteps, batch_size (the lesson's), eval_sequences,
+    settings     n_train, n_timesteps, batch_size (the lesson's), n_test,
                  seed, steps_per_execution and batch_sizes (the levers tried),
                  repeats, xla_cache ("off"), and order: the configurations in
                  the order every round ran them
@@ -129,12 +129,12 @@ README = ROOT / "README.md"
 README_START, README_END = "<!-- speed:start -->", "<!-- speed:end -->"
 N_TIMESTEPS = 10
 LESSON_BATCH = 10
-STEPS_PER_EXECUTION = (1, 50, 200)
+CHUNKS_TRIED = (1, 50, 200)
 BATCH_SIZES = (10, 32, 100)
 REPEATS = 5
 QUICK = {
-    "samples": 100,
-    "eval_sequences": 20,
+    "n_train": 100,
+    "n_test": 20,
     "steps_per_execution": (1, 5),
     "batch_sizes": (10, 20),
     "repeats": 2,
@@ -187,7 +187,7 @@ def time_train(data, test, seed, *, batch_size=LESSON_BATCH):
     }
 
 
-def time_in_fresh_process(kind, samples, eval_sequences, seed, batch_size):
+def time_in_fresh_process(kind, n_train, n_test, seed, batch_size):
     """Time the first ``fit`` or ``train`` call of a new Python process."""
     env = dict(os.environ, BILSTM_XLA_CACHE="off")
     command = [
@@ -196,9 +196,9 @@ def time_in_fresh_process(kind, samples, eval_sequences, seed, batch_size):
         "--child",
         kind,
         "--n-train",
-        str(samples),
+        str(n_train),
         "--n-test",
-        str(eval_sequences),
+        str(n_test),
         "--seed",
         str(seed),
         "--batch-size",
@@ -212,10 +212,10 @@ def time_in_fresh_process(kind, samples, eval_sequences, seed, batch_size):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def child(kind, samples, eval_sequences, seed, batch_size) -> dict:
+def child(kind, n_train, n_test, seed, batch_size) -> dict:
     """In a fresh process: the same data and model, one timed first call."""
-    data = get_sequences(samples, N_TIMESTEPS, rng=seed)
-    test = get_sequences(eval_sequences, N_TIMESTEPS, rng=seed + 1000)
+    data = get_sequences(n_train, N_TIMESTEPS, rng=seed)
+    test = get_sequences(n_test, N_TIMESTEPS, rng=seed + 1000)
     timer = time_fit if kind == "fit" else time_train
     return timer(data, test, seed, batch_size=batch_size)
 
@@ -245,17 +245,17 @@ def _load() -> float | None:
 
 
 def run(
-    samples: int,
-    eval_sequences: int,
+    n_train: int,
+    n_test: int,
     seed: int,
-    steps_per_execution=STEPS_PER_EXECUTION,
+    steps_per_execution=CHUNKS_TRIED,
     batch_sizes=BATCH_SIZES,
     repeats: int = REPEATS,
     log=print,
 ) -> dict:
     load_start = _load()
-    data = get_sequences(samples, N_TIMESTEPS, rng=seed)
-    test = get_sequences(eval_sequences, N_TIMESTEPS, rng=seed + 1000)
+    data = get_sequences(n_train, N_TIMESTEPS, rng=seed)
+    test = get_sequences(n_test, N_TIMESTEPS, rng=seed + 1000)
     batch_sizes = list(dict.fromkeys([LESSON_BATCH, *batch_sizes]))
 
     # Which lever row is Keras's defaults again ("auto" is no XLA on a CPU).
@@ -263,9 +263,7 @@ def run(
     baseline = (bool(defaults.jit_compile), int(defaults.steps_per_execution))
 
     def fresh(kind, batch_size=LESSON_BATCH):
-        return lambda: time_in_fresh_process(
-            kind, samples, eval_sequences, seed, batch_size
-        )
+        return lambda: time_in_fresh_process(kind, n_train, n_test, seed, batch_size)
 
     # (key, what to time, fresh process?, compiles?), in the order of a round.
     configs = [("plain_fit", lambda: time_fit(data, test, seed), False, True)]
@@ -304,7 +302,7 @@ def run(
     log("warming up (untimed): compiling train's programs, one short fit ...")
     for bs in batch_sizes:
         time_train(data, test, seed, batch_size=bs)
-    warm = min(samples, 10 * LESSON_BATCH)
+    warm = min(n_train, 10 * LESSON_BATCH)
     time_fit((data[0][:warm], data[1][:warm]), test, seed)
 
     runs = {key: [] for key, *_ in configs}
@@ -342,7 +340,7 @@ def run(
         row = dict(rows[f"train_cached batch_size={bs}"])
         row.update(
             batch_size=bs,
-            steps=-(-samples // bs),
+            steps=-(-n_train // bs),
             first_seconds=first["seconds"],
             first_call=first,
         )
@@ -350,10 +348,10 @@ def run(
 
     return {
         "settings": {
-            "samples": samples,
+            "n_train": n_train,
             "n_timesteps": N_TIMESTEPS,
             "batch_size": LESSON_BATCH,
-            "eval_sequences": eval_sequences,
+            "n_test": n_test,
             "seed": seed,
             "steps_per_execution": list(steps_per_execution),
             "batch_sizes": batch_sizes,
@@ -391,8 +389,8 @@ def markdown(results: dict) -> str:
     lesson, speed = results["lesson"], results["speedup"]
     env = results["environment"]
     lines = [
-        f"Training on {s['samples']:,} sequences of {s['n_timesteps']} steps, "
-        f"accuracy on {s['eval_sequences']:,} fresh sequences; "
+        f"Training on {s['n_train']:,} sequences of {s['n_timesteps']} steps, "
+        f"accuracy on {s['n_test']:,} fresh sequences; "
         f"TensorFlow {env['tensorflow']}, Keras {env['keras']}, "
         f"{env['cpus']} CPU cores. Seconds are the median of {s['repeats']} "
         "interleaved runs (lowest–highest); speed-ups are ratios of medians.",
@@ -505,8 +503,8 @@ def main(argv=None) -> int:
         "--quick",
         action="store_true",
         help=(
-            f"tiny smoke run: {QUICK['samples']} sequences, "
-            f"{QUICK['eval_sequences']} to score, steps_per_execution "
+            f"tiny smoke run: {QUICK['n_train']} sequences, "
+            f"{QUICK['n_test']} to score, steps_per_execution "
             f"{' and '.join(map(str, QUICK['steps_per_execution']))}, batch sizes "
             f"{' and '.join(map(str, QUICK['batch_sizes']))}, "
             f"{QUICK['repeats']} repeats unless --repeats says otherwise"
@@ -526,9 +524,9 @@ def main(argv=None) -> int:
         )
         print(json.dumps(result))
         return 0
-    spe, batch_sizes = STEPS_PER_EXECUTION, BATCH_SIZES
+    spe, batch_sizes = CHUNKS_TRIED, BATCH_SIZES
     if args.quick:
-        args.n_train, args.n_test = QUICK["samples"], QUICK["eval_sequences"]
+        args.n_train, args.n_test = QUICK["n_train"], QUICK["n_test"]
         spe, batch_sizes = QUICK["steps_per_execution"], QUICK["batch_sizes"]
         if args.repeats is None:
             args.repeats = QUICK["repeats"]

@@ -56,7 +56,7 @@ def test_speed_quick_run_writes_json(quick):
         "levers",
     }
     settings = results["settings"]
-    assert settings["samples"] == 100 and settings["eval_sequences"] == 20
+    assert settings["n_train"] == 100 and settings["n_test"] == 20
     assert settings["batch_size"] == 10
     assert settings["repeats"] == QUICK_REPEATS
     assert settings["xla_cache"] == "off"

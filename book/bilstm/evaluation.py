@@ -200,10 +200,29 @@ def _evaluate_per_sequence(model, X, y, sample_weight) -> dict:
     }
 
 
-def evaluate_fresh(model, n_sequences: int = 100, rng=None) -> dict:
-    """Evaluate on ``n_sequences`` newly generated sequences of the model's length."""
+def evaluate_fresh(
+    model, n_sequences: int = 100, rng=None, *, n_timesteps: int | None = None
+) -> dict:
+    """Evaluate on ``n_sequences`` newly generated sequences of the model's length.
+
+    A model that reads sequences of any length (``build_model(None, ...)``)
+    needs ``n_timesteps``; for a model of fixed length it must be that length
+    or None.
+    """
     n_sequences = check_positive_int("n_sequences", n_sequences)
-    X, y = get_sequences(n_sequences, model.input_shape[1], rng)
+    length = model.input_shape[1]
+    if n_timesteps is None and length is None:
+        raise ValueError(
+            "this model reads sequences of any length: give n_timesteps, the "
+            "length of the fresh sequences to score it on"
+        )
+    if n_timesteps is not None:
+        n_timesteps = check_positive_int("n_timesteps", n_timesteps)
+        if length is not None and n_timesteps != length:
+            raise ValueError(
+                f"n_timesteps must be the model's length {length}, got {n_timesteps}"
+            )
+    X, y = get_sequences(n_sequences, n_timesteps or length, rng)
     result = evaluate(model, X, y)
     result["X"], result["y"] = X[..., 0], y[..., 0]
     return result

@@ -20,10 +20,12 @@ from . import _env
 import copy
 import json
 import threading
+import weakref
 import warnings
 from collections import OrderedDict
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from .seeding import building_lock
@@ -61,6 +63,7 @@ class Program:
 
         self._loop = loop
         self._metrics_built = False
+        self._checked = weakref.WeakSet()
         self.jit = not _XLA_CACHE_BROKEN
         self._compile()
 
@@ -108,6 +111,35 @@ class Program:
             self.jit = False
             self._compile()
             return self._run(x, y, w, n)
+
+    def check(self, model, x):
+        """Raise ``ValueError`` if the worker, loaded with ``model``'s weights,
+        computes other outputs than ``model`` on the staged inputs ``x``.
+
+        The key (the config) should make that impossible; a custom layer
+        whose config leaves out an argument that changes what it computes
+        would not. Called once per model object: two eager forward passes of
+        one batch.
+        """
+        if model in self._checked:
+            return
+        batch = x[0][:8]
+        gap = float(
+            np.max(
+                np.abs(
+                    np.asarray(model(batch, training=False))
+                    - np.asarray(self.worker(batch, training=False))
+                )
+            )
+        )
+        if not gap <= 1e-5:
+            raise ValueError(
+                f"the compiled program for this model's config computes other "
+                f"outputs (largest difference {gap:.3g}): its config does not "
+                "say all that it computes (a custom layer's get_config?); train "
+                "it with fast=False"
+            )
+        self._checked.add(model)
 
     def load(self, model):
         self.worker.set_weights(model.get_weights())

@@ -54,7 +54,7 @@ N_TIMESTEPS = 10
 LESSON_TEST = {"n_test": 100, "test_seed": 2}
 #: The large test every run of the perfect search is also scored on
 #: (the arguments of :func:`bilstm.evaluation.evaluate_fresh`).
-BIG_TEST = {"n": 10_000, "rng": 2024}
+BIG_TEST = {"n_test": 10_000, "test_seed": 2024}
 #: The seeds a setting is tried with, and how many of them must reach the target.
 SEEDS = (0, 1, 2, 3, 4)
 NEED = 4
@@ -230,7 +230,8 @@ def score_big_test(rows):
             "run_experiment(..., keep_models=True)"
         )
     return [
-        evaluate_fresh(row["model"], BIG_TEST["n"], rng=BIG_TEST["rng"]) for row in rows
+        evaluate_fresh(row["model"], BIG_TEST["n_test"], rng=BIG_TEST["test_seed"])
+        for row in rows
     ]
 
 

@@ -269,8 +269,11 @@ def _fit_compiled(model, plan: _Plan, callbacks, verbose) -> dict:
                 # The rest of the chunk (a partial last batch): zero rows,
                 # never the previous chunk's sequences (see the module doc).
                 x_buf[m:], y_buf[m:], w_buf[m:] = 0, 0.0, 0.0
+                x_chunk = x_buf.reshape((k, bs) + X.shape[1:])
+                if first == 0 and epoch == 0:
+                    program.check(model, x_chunk)
                 out = program.run(
-                    x_buf.reshape((k, bs) + X.shape[1:]),
+                    x_chunk,
                     y_buf.reshape((k, bs) + y.shape[1:]),
                     w_buf.reshape((k, bs) + y.shape[1:-1]),
                     tf.constant(n_steps, tf.int32),
