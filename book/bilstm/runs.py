@@ -72,6 +72,7 @@ def learning_rate_for(settings: dict):
     steps (:func:`bilstm.settings.total_steps`) to ``COSINE_FLOOR`` of its
     start.
     """
+    settings = _settings.check(settings)
     if settings["schedule"] == "constant":
         return settings["learning_rate"]
     return keras.optimizers.schedules.CosineDecay(
