@@ -5,11 +5,15 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb")) + [
+    ROOT / "app" / "playground.ipynb"
+]
 
 
 def _toc_files():
@@ -99,3 +103,31 @@ def test_numbered_chapters_keep_the_numbers_in_their_file_names():
     ]
     for number, file in enumerate(numbered, start=1):
         assert Path(file).name.startswith(f"{number:02d}_"), file
+
+
+def _shown_code_cells(nb):
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and not {"remove-input", "remove-cell"} & set(
+            tags
+        ):
+            yield cell
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_test_plumbing_is_shown_on_the_page(path):
+    """nbval's markers are cell tags, and assertion cells are hidden in the HTML
+    (remove-input) and collapsed in JupyterLab: the page shows the claim in
+    its prose, not the harness."""
+    import ast
+
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        assert "NBVAL_" not in "".join(cell["source"]), cell.get("id")
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "remove-input" in tags:
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+    for cell in _shown_code_cells(nb):
+        tree = ast.parse("".join(cell["source"]))
+        asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+        assert not asserts, f"cell {cell.get('id')} shows an assert"
