@@ -51,6 +51,9 @@ STEPS = [
 def one_process() -> dict:
     """Run in a child: build a panel, retrain through STEPS, report times."""
     started = time.perf_counter()
+    import bilstm
+
+    bilstm.setup(verbose=False)  # as a notebook's first cell does
     from bilstm.widgets import TrainingPanel
 
     panel = TrainingPanel()
@@ -190,7 +193,9 @@ def main(argv=None) -> int:
                     f"{default['results_s']:.1f} s",
                     flush=True,
                 )
-    import bilstm  # noqa: F401  (quiets TensorFlow before it loads)
+    import bilstm
+
+    bilstm.setup(verbose=False)
     import tensorflow as tf
 
     report = {

@@ -24,7 +24,9 @@ to ``benchmarks/results/parallel.json``.
 
 from __future__ import annotations
 
-import bilstm  # noqa: F401  (quiet TensorFlow before it loads)
+import bilstm
+
+bilstm.setup(verbose=False)  # quiet, one thread per operation, cached (as the book)
 
 import argparse
 import json

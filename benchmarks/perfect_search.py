@@ -47,7 +47,9 @@ Results go to ``benchmarks/results/perfect_search.json`` and ``.md``.
 
 from __future__ import annotations
 
-import bilstm  # noqa: F401  (quiet TensorFlow before it loads)
+import bilstm
+
+bilstm.setup(verbose=False)  # quiet, one thread per operation, cached (as the book)
 
 import argparse
 import json

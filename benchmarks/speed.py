@@ -89,7 +89,7 @@ from __future__ import annotations
 
 import os
 
-# No compiled program may come from the disk cache: set before bilstm loads
+# No compiled program may come from the disk cache: set before bilstm.setup()
 # (see bilstm/_env.py; a cache folder named in TF_XLA_FLAGS would win).
 os.environ["BILSTM_XLA_CACHE"] = "off"
 _XLA_FLAGS = [
@@ -102,7 +102,9 @@ if _XLA_FLAGS:
 else:
     os.environ.pop("TF_XLA_FLAGS", None)
 
-import bilstm  # noqa: F401  (quiet TensorFlow before it loads)
+import bilstm
+
+bilstm.setup(verbose=False)  # quiet, one thread per operation, cached (as the book)
 
 import argparse
 import json
