@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from provenance import provenance, sentence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +135,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"The training panel's default run (the lesson's settings), "
         f"{report['repeats']} fresh processes each, median (lowest–highest); "
-        f"{report['machine']}.",
+        f"{report['machine']}. " + sentence(report["provenance"]),
         "",
         "| Process | Run | Click → first curve point (s) | Click → results (s) |",
         "|:--|:--|--:|--:|",
@@ -204,6 +206,7 @@ def main(argv=None) -> int:
             f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
             f"{platform.machine()}"
         ),
+        "provenance": provenance(),
         "processes": processes,
         "table": summarize(processes),
     }

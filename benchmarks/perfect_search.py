@@ -47,6 +47,8 @@ Results go to ``benchmarks/results/perfect_search.json`` and ``.md``.
 
 from __future__ import annotations
 
+from provenance import provenance
+
 import bilstm
 
 bilstm.setup(verbose=False)  # quiet, one thread per operation, cached (as the book)
@@ -220,6 +222,7 @@ def search(args):
             "jobs": args.jobs,
             "dask": args.scheduler is not None,
         },
+        "provenance": provenance(),
         "environment": {
             "python": platform.python_version(),
             "machine": platform.machine(),

@@ -102,6 +102,8 @@ if _XLA_FLAGS:
 else:
     os.environ.pop("TF_XLA_FLAGS", None)
 
+from provenance import provenance, sentence
+
 import bilstm
 
 bilstm.setup(verbose=False)  # quiet, one thread per operation, cached (as the book)
@@ -361,6 +363,7 @@ def run(
             "xla_cache": "off",
             "order": [key for key, *_ in configs],
         },
+        "provenance": provenance(),
         "environment": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
@@ -395,7 +398,8 @@ def markdown(results: dict) -> str:
         f"accuracy on {s['n_test']:,} fresh sequences; "
         f"TensorFlow {env['tensorflow']}, Keras {env['keras']}, "
         f"{env['cpus']} CPU cores. Seconds are the median of {s['repeats']} "
-        "interleaved runs (lowest–highest); speed-ups are ratios of medians.",
+        "interleaved runs (lowest–highest); speed-ups are ratios of medians. "
+        + sentence(results["provenance"]),
         "",
         "**The lesson's run (batch size 10, one epoch)**",
         "",
