@@ -74,6 +74,8 @@ def test_bad_settings_are_a_value_error_naming_what_is_allowed():
         TrainingPanel(units=0)
     with pytest.raises(ValueError, match="unknown settings"):
         TrainingPanel(sequence_length=10)
+    with pytest.raises(ValueError, match="test_data must be a function, got 3"):
+        TrainingPanel(test_data=3)  # runs.check_functions, as bilstm.run checks
 
 
 def test_text_repr_is_stable():

@@ -14,8 +14,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .. import runs
 from .. import settings as _settings
-from ..runs import run as run_settings
 from ..training import CurveRecorder
 from . import layout, views
 from .estimates import chunk_steps, shape_key
@@ -118,13 +118,7 @@ class TrainingPanel:
         start = _settings.check({"n_test": 1000, **settings})
         self.fixed = {k: v for k, v in start.items() if k not in layout.CONTROLS}
         self.examples, self.notebook, self.chunk = examples, notebook, chunk
-        for name, function in (
-            ("build", build),
-            ("data", data),
-            ("test_data", test_data),
-        ):
-            if function is not None and not callable(function):
-                raise ValueError(f"{name} must be a function, got {function!r}")
+        runs.check_functions(build=build, data=data, test_data=test_data)
         self.build, self.data, self.test_data = build, data, test_data
         self.model = None
         self.runs: list[dict] = []
@@ -238,7 +232,7 @@ class TrainingPanel:
             s["batch_size"], s["n_timesteps"], s["units"], s["direction"]
         )
         try:
-            result = run_settings(
+            result = runs.run(
                 s,
                 build=self.build,
                 data=self.data,
