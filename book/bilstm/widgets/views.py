@@ -23,6 +23,7 @@ __all__ = [
     "progress_text",
     "results_html",
     "run_label",
+    "table_html",
 ]
 
 #: The settings the run history shows, in its column order.
@@ -119,6 +120,25 @@ def progress_text(done, total, elapsed, seconds_per_step=None, waiting=None):
     return head + f"about {format_seconds(seconds_per_step * (total - done))} left"
 
 
+def table_html(head, rows, *, font_size, css_class=None):
+    """A table of the panels' style: a header row ``head``, one row per ``rows``.
+
+    The cells are right-aligned with a thin rule under each row; ``head``
+    and the values of ``rows`` are put in as they are (escape text first).
+    The run history and the word explorer's scores are such tables.
+    """
+    header = "".join(f"<th style='{_CELL}'>{h}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='{_CELL}'>{v}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    css = f"class='{css_class}' " if css_class else ""
+    return (
+        f"<table {css}style='border-collapse:collapse;font-size:{font_size};"
+        f"margin:0'><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 def results_html(run):
     """The results of a finished or stopped run: accuracies, intervals, loss."""
     lo, hi = run["accuracy_interval"]
@@ -138,7 +158,7 @@ def results_html(run):
     )
 
 
-def _history_row(r):
+def _history_values(r):
     status = r["status"]
     if status == "failed":
         status = (
@@ -162,7 +182,7 @@ def _history_row(r):
         percent(r.get("sequence_accuracy")),
         f"{loss:.4f}" if loss is not None else "–",
     ]
-    return "<tr>" + "".join(f"<td style='{_CELL}'>{v}</td>" for v in values) + "</tr>"
+    return values
 
 
 def history_html(runs):
@@ -179,11 +199,6 @@ def history_html(runs):
         "Whole sequences",
         "Loss",
     ]
-    header = "".join(f"<th style='{_CELL}'>{h}</th>" for h in head)
-    rows = "".join(_history_row(r) for r in runs)
-    return (
-        "<div style='overflow-x:auto'><table class='bilstm-run-history' "
-        "style='border-collapse:collapse;font-size:0.85em;margin:0'>"
-        f"<thead><tr>{header}</tr></thead><tbody>{rows}</tbody>"
-        "</table></div>"
-    )
+    rows = [_history_values(r) for r in runs]
+    table = table_html(head, rows, font_size="0.85em", css_class="bilstm-run-history")
+    return f"<div style='overflow-x:auto'>{table}</div>"
