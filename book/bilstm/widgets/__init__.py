@@ -6,10 +6,13 @@ The package's parts, bottom up:
   of batches per compiled call (pure functions of the settings);
 - :mod:`~bilstm.widgets.views` — the labels, tables and messages the panel
   shows, as pure functions of run dicts;
-- :mod:`~bilstm.widgets.layout` — the widgets, with one control per setting
-  that has a ``label`` in :mod:`bilstm.settings`, and their updates;
+- :mod:`~bilstm.widgets.layout` — the widgets as a
+  :class:`~bilstm.widgets.layout.PanelView`, with one control per setting
+  that has a ``label`` in :mod:`bilstm.settings`, and methods that show plain
+  run data in them;
 - :mod:`~bilstm.widgets.panel` — :class:`TrainingPanel`: a run of
-  :func:`bilstm.run` in a background thread, progress, Stop.
+  :func:`bilstm.run` in a background thread, progress, Stop; it holds its
+  view as ``panel.view``.
 
 Embed it in a chapter (the cell's last line displays the panel)::
 

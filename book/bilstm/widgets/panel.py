@@ -100,9 +100,13 @@ class TrainingPanel:
     Attributes: ``model`` (the latest trained model, ``None`` before the
     first run), ``runs`` (a list of plain dicts, one per run), ``controls``
     (setting name -> widget), ``retrain_button``, ``stop_button``,
-    ``live_curve`` (the running run's curve rows so far) and ``widget`` (the
-    whole panel). Methods: :meth:`retrain`, :meth:`stop`, :meth:`wait`.
+    ``live_curve`` (the running run's curve rows so far), ``widget`` (the
+    whole panel) and ``view`` (its :class:`~bilstm.widgets.layout.PanelView`:
+    every widget, for tests and tools). Methods: :meth:`retrain`,
+    :meth:`stop`, :meth:`wait`.
     """
+
+    view: layout.PanelView
 
     def __init__(
         self,
@@ -117,7 +121,7 @@ class TrainingPanel:
     ):
         start = _settings.check({"n_test": 1000, **settings})
         self.fixed = {k: v for k, v in start.items() if k not in layout.CONTROLS}
-        self.examples, self.notebook, self.chunk = examples, notebook, chunk
+        self.chunk = chunk
         runs.check_functions(build=build, data=data, test_data=test_data)
         self.build, self.data, self.test_data = build, data, test_data
         self.model = None
@@ -127,10 +131,10 @@ class TrainingPanel:
         self._done = threading.Event()
         self._done.set()
         self._live: _LiveRun | None = None
-        layout.build(self, start)
-        self.retrain_button.on_click(lambda _: self.retrain())
-        self.stop_button.on_click(lambda _: self.stop())
-        for control in self.controls.values():
+        self.view = layout.build(start, notebook=notebook, examples=examples)
+        self.view.retrain_button.on_click(lambda _: self.retrain())
+        self.view.stop_button.on_click(lambda _: self.stop())
+        for control in self.view.controls.values():
             control.observe(lambda _: self._update_estimate(), names="value")
         self._update_estimate()
 
@@ -146,16 +150,36 @@ class TrainingPanel:
         return panel
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.view.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = (
             "TrainingPanel (open the notebook in JupyterLab to retrain)"
         )
         return bundle
 
     @property
+    def controls(self) -> dict:
+        """Setting name -> its control (set a control's ``value`` to change it)."""
+        return self.view.controls
+
+    @property
+    def retrain_button(self):
+        """The Retrain button (``click()`` it to start a run, as a reader does)."""
+        return self.view.retrain_button
+
+    @property
+    def stop_button(self):
+        """The Stop button."""
+        return self.view.stop_button
+
+    @property
+    def widget(self):
+        """The whole panel, an ``ipywidgets.VBox``."""
+        return self.view.widget
+
+    @property
     def settings(self) -> dict:
         """The settings the next run uses: the controls' values and the fixed ones."""
-        return {**self.fixed, **{k: c.value for k, c in self.controls.items()}}
+        return {**self.fixed, **self.view.values()}
 
     @property
     def running(self) -> bool:
@@ -167,10 +191,10 @@ class TrainingPanel:
         return [] if self._live is None else list(self._live.rows)
 
     def _update_estimate(self):
-        self.estimate.value = views.estimate_html(self.settings, _MEASURED)
+        self.view.show_estimate(self.settings, _MEASURED)
 
     def _say(self, text, warn=False):
-        self.message.value = views.message_html(text, warn)
+        self.view.show_message(text, warn)
 
     def retrain(self, background: bool = True) -> bool:
         """Start a run with the current settings; return False if one is going.
@@ -189,7 +213,7 @@ class TrainingPanel:
         run = {"run": len(self.runs) + 1, **self.settings, "status": "running"}
         run["label"] = views.run_label(run)
         self.runs.append(run)
-        self.retrain_button.disabled, self.stop_button.disabled = True, False
+        self.view.show_running(True)
         self._say("")
         if not background:
             self._run(run)
@@ -223,7 +247,7 @@ class TrainingPanel:
         total = _settings.total_steps(s)
         live = self._live = _LiveRun(run, total, shape_key(s) not in _MEASURED)
         callback = _PanelCallback(self._stop_event, live)
-        layout.show_start(self)
+        self.view.show_start()
         ticker = threading.Thread(
             target=contextvars.copy_context().run, args=(self._tick, live), daemon=True
         )
@@ -248,7 +272,11 @@ class TrainingPanel:
         live.wake.set()
         ticker.join()
         if error is not None:
-            return self._end(layout.show_failure(self, run, error))
+            run.update(
+                status="failed", error=views.error_line(error), steps=0, curve=[]
+            )
+            self.view.show_failure()
+            return self._end(run)
         steps = result.training.steps
         if live.first is not None and steps > live.first[1]:
             _MEASURED[shape_key(s)] = (trained - live.first[0]) / (
@@ -257,7 +285,9 @@ class TrainingPanel:
         else:
             _MEASURED.setdefault(shape_key(s), None)
         self.model = result.model
-        self._end(layout.show_result(self, run, result, total))
+        run.update(_recorded(result, total))
+        self.view.show_result(run, result)
+        self._end(run)
 
     def _tick(self, live):
         """Every half second: progress text; the curve when it has new points."""
@@ -267,20 +297,39 @@ class TrainingPanel:
             if live.over.is_set():
                 break
             try:
-                self.progress.value, self.progress_text.value = live.progress(
-                    self._stop_event.is_set()
-                )
+                self.view.show_progress(*live.progress(self._stop_event.is_set()))
                 rows = list(live.rows)
                 now = time.perf_counter()
                 if len(rows) != live.drawn and now - live.last_draw >= _CURVE_SECONDS:
-                    layout.draw_curve(self, rows, live.total, live.run)
+                    self.view.draw_curve(rows, live.total, live.run["label"])
                     live.drawn, live.last_draw = len(rows), time.perf_counter()
             except Exception:  # noqa: BLE001 - a drawing hiccup must not stop training
                 pass
 
-    def _end(self, message):
-        layout.show_history(self)
-        self.retrain_button.disabled, self.stop_button.disabled = False, True
+    def _end(self, run):
+        self.view.show_history(self.runs)
+        self.view.show_running(False)
         self._update_estimate()
-        self._say(*message)
+        self._say(*views.end_message(run))
         self._done.set()
+
+
+def _recorded(result, total) -> dict:
+    """What a finished or stopped run adds to its dict, from its ``RunResult``."""
+    training, scores = result.training, result.scores
+    return dict(
+        status="stopped" if training.stopped else "finished",
+        steps=int(training.steps),
+        total_steps=total,
+        seconds=round(float(result.seconds), 2),
+        params=int(result.model.count_params()),
+        train_loss=training.loss,
+        train_accuracy=training.accuracy,
+        loss=scores["loss"],
+        accuracy=scores["accuracy"],
+        sequence_accuracy=scores["sequence_accuracy"],
+        accuracy_interval=tuple(scores["accuracy_interval"]),
+        sequence_accuracy_interval=tuple(scores["sequence_accuracy_interval"]),
+        curve=[dict(row) for row in training.curve],
+        error=None,
+    )

@@ -15,6 +15,8 @@ from ..settings import SETTINGS
 from .estimates import compile_seconds, estimate_seconds, format_seconds, shape_key
 
 __all__ = [
+    "end_message",
+    "error_line",
     "estimate_html",
     "history_html",
     "message_html",
@@ -63,6 +65,26 @@ def message_html(text, warn=False):
     """A line of text for the panel's message area (vermillion if ``warn``)."""
     text = html.escape(text)
     return _warn(text) if warn and text else text
+
+
+def error_line(error):
+    """``"MemoryError: out of memory"``: an exception's type and first line, short."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    line = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return line[:157] + "…" if len(line) > 160 else line
+
+
+def end_message(run):
+    """The message when ``run`` ends: ``(text, warn)``; no text if it finished."""
+    if run["status"] == "failed":
+        return (
+            f"Run {run['run']} failed: {run['error']}. Earlier runs are kept; "
+            "change the settings and press Retrain.",
+            True,
+        )
+    if run["status"] == "stopped":
+        return f"Run {run['run']} stopped early; its partial model is kept.", False
+    return "", False
 
 
 def note_html(notebook):
