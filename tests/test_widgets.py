@@ -86,7 +86,7 @@ def test_text_repr_is_stable():
 
 def test_a_run_records_settings_results_and_model(panel):
     (run,) = panel.runs
-    assert run["status"] == "finished"
+    assert run["status"] == "finished" and run["number"] == 1
     assert {k: run[k] for k in SMALL} == SMALL
     assert run["steps"] == run["total_steps"] == 20
     assert 0.0 <= run["accuracy"] <= 1.0 and 0.0 <= run["sequence_accuracy"] <= 1.0
@@ -263,7 +263,7 @@ def test_views_are_pure_functions_of_run_dicts():
     from bilstm.widgets import views
 
     run = {
-        "run": 2,
+        "number": 2,
         **DEFAULTS,
         "direction": "forward",
         "status": "failed",
@@ -321,7 +321,7 @@ def test_the_view_shows_plain_data_without_a_panel():
         "accuracy_interval": (0.85, 0.93),
         "sequence_accuracy_interval": (0.4, 0.6),
     }
-    run = {"run": 1, **start, "status": "finished", "steps": 20, "total_steps": 20}
+    run = {"number": 1, **start, "status": "finished", "steps": 20, "total_steps": 20}
     run.update(scores, curve=rows, label=views.run_label(run))
     X, y = get_sequences(4, start["n_timesteps"], rng=np.random.default_rng(0))
     wrong = np.zeros(y.shape[:2], bool)
@@ -339,7 +339,7 @@ def test_the_view_shows_plain_data_without_a_panel():
     assert view.strip_image.value[:4] == b"\x89PNG"
     assert view.strip_image.layout.display is None
 
-    failed = {"run": 2, **start, "status": "failed", "error": "ValueError: no"}
+    failed = {"number": 2, **start, "status": "failed", "error": "ValueError: no"}
     failed["label"] = views.run_label(failed)
     view.show_failure()
     assert (view.progress.bar_style, view.progress_text.value) == ("danger", "failed")

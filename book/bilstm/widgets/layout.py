@@ -253,20 +253,22 @@ class PanelView:
         self.shown = list(runs)
         self.history.value = views.history_html(runs)
         latest = runs[-1]
-        labelled = [(r["label"], r["run"]) for r in runs if r.get("curve")]
-        chosen = tuple(v for v in self.compare.value if v != latest["run"])
+        labelled = [(r["label"], r["number"]) for r in runs if r.get("curve")]
+        chosen = tuple(v for v in self.compare.value if v != latest["number"])
         if latest.get("curve"):
-            chosen = (chosen + (latest["run"],))[-4:]
+            chosen = (chosen + (latest["number"],))[-4:]
         self.compare.options = labelled
         self.compare.value = tuple(v for v in chosen if v in dict(labelled).values())
         self.draw_comparison(runs)
 
     def draw_comparison(self, runs):
         """Overlay the curves of the ``runs`` chosen in ``compare`` (none: hide)."""
-        chosen = [r for r in runs if r["run"] in self.compare.value]
+        chosen = [r for r in runs if r["number"] in self.compare.value]
         if not chosen:
             self.compare_image.layout.display = "none"
             return
+        # plot_panel_runs keeps a run's colour by its "run" key (bilstm.plots)
+        chosen = [{**r, "run": r["number"]} for r in chosen]
         self.compare_image.value = plots.figure_png(plots.plot_panel_runs(chosen))
         self.compare_image.layout.display = None
 

@@ -98,7 +98,9 @@ class TrainingPanel:
     no strip at all.
 
     Attributes: ``model`` (the latest trained model, ``None`` before the
-    first run), ``runs`` (a list of plain dicts, one per run), ``controls``
+    first run), ``runs`` (a list of plain dicts, one per run: its
+    ``number``, 1 for the first, its settings, ``label``, ``status`` and
+    results), ``controls``
     (setting name -> widget), ``retrain_button``, ``stop_button``,
     ``live_curve`` (the running run's curve rows so far), ``widget`` (the
     whole panel) and ``view`` (its :class:`~bilstm.widgets.layout.PanelView`:
@@ -210,7 +212,7 @@ class TrainingPanel:
                 return False
             self._done.clear()
             self._stop_event.clear()
-        run = {"run": len(self.runs) + 1, **self.settings, "status": "running"}
+        run = {"number": len(self.runs) + 1, **self.settings, "status": "running"}
         run["label"] = views.run_label(run)
         self.runs.append(run)
         self.view.show_running(True)

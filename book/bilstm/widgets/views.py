@@ -56,7 +56,7 @@ def run_label(run):
         f" {run['merge_mode']}" if run["direction"] == "bidirectional" else ""
     )
     return (
-        f"run {run['run']}: {how}, length {run['n_timesteps']}, "
+        f"run {run['number']}: {how}, length {run['n_timesteps']}, "
         f"batch {run['batch_size']}, cells {run['units']}"
     )
 
@@ -78,12 +78,12 @@ def end_message(run):
     """The message when ``run`` ends: ``(text, warn)``; no text if it finished."""
     if run["status"] == "failed":
         return (
-            f"Run {run['run']} failed: {run['error']}. Earlier runs are kept; "
+            f"Run {run['number']} failed: {run['error']}. Earlier runs are kept; "
             "change the settings and press Retrain.",
             True,
         )
     if run["status"] == "stopped":
-        return f"Run {run['run']} stopped early; its partial model is kept.", False
+        return f"Run {run['number']} stopped early; its partial model is kept.", False
     return "", False
 
 
@@ -195,7 +195,7 @@ def _history_values(r):
     }
     seconds, steps, loss = r.get("seconds"), r.get("steps"), r.get("loss")
     values = [
-        r["run"],
+        r["number"],
         *shown.values(),
         status,
         f"{steps:,}" if steps is not None else "–",
