@@ -194,6 +194,13 @@ def test_default_run_happens_before_the_panel_is_returned():
     assert [run["status"] for run in panel.runs] == ["finished"]
     assert panel.model is not None and panel.view.results.value.count("%") >= 2
     assert "JupyterLab" in panel.view.note.value
+    assert panel.view.note in panel.widget.children
+
+
+def test_note_false_leaves_the_note_out():
+    panel = make_panel(note=False)
+    assert panel.view.note not in panel.widget.children
+    assert len(panel.widget.children) == len(make_panel().widget.children) - 1
 
 
 def test_estimate_counts_compile_once_per_shape():

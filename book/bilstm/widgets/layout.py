@@ -50,11 +50,12 @@ def _control(name, value):
     )
 
 
-def build(start, *, notebook, examples) -> PanelView:
+def build(start, *, notebook, examples, note=True) -> PanelView:
     """The widgets of a panel whose controls start at the settings ``start``.
 
     ``notebook`` is the path the note on retraining live names; ``examples``
-    how many sample sequences the strip shows (0: no strip in the panel).
+    how many sample sequences the strip shows (0: no strip in the panel);
+    ``note=False`` leaves the note out of the panel.
     """
     controls = {name: _control(name, start[name]) for name in CONTROLS}
     retrain_button = widgets.Button(
@@ -128,7 +129,7 @@ def build(start, *, notebook, examples) -> PanelView:
             ),
             compare,
             compare_image,
-            note_widget,
+            *([note_widget] if note else []),
         ],
         layout=widgets.Layout(max_width="900px"),
     )
@@ -168,7 +169,8 @@ class PanelView:
     methods take plain data: run dicts as in ``TrainingPanel.runs``, a
     :class:`~bilstm.runs.RunResult`, numbers and text. They only draw: what
     a run records is the panel's business. ``strip_image`` is in ``widget``
-    only if ``examples`` (sample sequences in the strip) is not 0.
+    only if ``examples`` (sample sequences in the strip) is not 0, and
+    ``note`` only if :func:`build` was given ``note=True``.
     """
 
     controls: dict[str, widgets.ValueWidget]

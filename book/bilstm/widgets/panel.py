@@ -88,8 +88,9 @@ class TrainingPanel:
     (``epochs``, ``n_test``, ``learning_rate``, ``schedule``) hold for every
     run. Each run is scored on ``n_test`` test sequences, 1,000 unless
     given. ``examples`` is how many sample sequences the strip shows,
-    ``notebook`` the path named in the note on how to retrain live, and
-    ``chunk`` the batches per compiled call (default: ``chunk_steps`` of the
+    ``notebook`` the path named in the note on how to retrain live
+    (``note=False``: no note, for a page that is live already), and ``chunk``
+    the batches per compiled call (default: ``chunk_steps`` of the
     shape, under a third of a second, so Stop is felt at once). ``build``,
     ``data`` and ``test_data`` pose another model or problem, as in
     :func:`bilstm.run` (for example ``**bilstm.words.task(train, test)``). The
@@ -115,6 +116,7 @@ class TrainingPanel:
         *,
         examples=4,
         notebook="book/playground.ipynb",
+        note=True,
         chunk=None,
         build=None,
         data=None,
@@ -133,7 +135,7 @@ class TrainingPanel:
         self._done = threading.Event()
         self._done.set()
         self._live: _LiveRun | None = None
-        self.view = layout.build(start, notebook=notebook, examples=examples)
+        self.view = layout.build(start, notebook=notebook, examples=examples, note=note)
         self.view.retrain_button.on_click(lambda _: self.retrain())
         self.view.stop_button.on_click(lambda _: self.stop())
         for control in self.view.controls.values():
