@@ -162,6 +162,48 @@ def test_second_click_while_running_does_not_start_another_run():
     assert panel.runs[-1]["status"] == "stopped"
 
 
+def test_retrain_with_sets_controls_runs_and_returns_the_finished_run():
+    panel = make_panel()
+    finished = panel.retrain_with(seed=3, merge_mode="ave")
+    assert finished is panel.runs[-1] and finished["number"] == 1
+    assert (finished["seed"], finished["merge_mode"]) == (3, "ave")
+    assert finished["status"] == "finished" and finished["steps"] == 20
+    assert panel.controls["seed"].value == 3 and panel.model is not None
+    for bad, allowed in [
+        ({"sequence_length": 9}, "unknown setting 'sequence_length'; settings "),
+        ({"n_test": 9}, "n_test has no control: this panel's runs keep n_test=50"),
+        ({"units": 0}, "units must be a whole number from 1 to 1,024"),
+        ({"merge_mode": "max"}, "merge_mode must be one of 'concat', 'sum'"),
+        ({"n_timesteps": 150}, "the Sequence length control goes from 1 to 100"),
+        ({"seed": 4, "n_timesteps": 150}, "goes from 1 to 100, got 150"),
+    ]:
+        with pytest.raises(ValueError, match=allowed):
+            panel.retrain_with(**bad)
+    assert panel.controls["seed"].value == 3  # a refused change changes nothing
+    assert len(panel.runs) == 1
+    with pytest.raises(ValueError, match="timeout must be a positive"):
+        panel.retrain_with(timeout=0)
+    failing = make_panel(data=_out_of_memory)
+    with pytest.raises(RuntimeError, match="run 1 failed: MemoryError: out of"):
+        failing.retrain_with(seed=2)
+    assert failing.runs[-1]["status"] == "failed"
+
+
+def test_retrain_with_times_out_and_refuses_while_a_run_goes():
+    panel = make_panel(chunk=1, n_train=100_000, batch_size=1)
+    try:
+        with pytest.raises(TimeoutError, match="run 1 is still going after 0.2 s"):
+            panel.retrain_with(timeout=0.2)
+        assert panel.running
+        with pytest.raises(RuntimeError, match="a run is still going"):
+            panel.retrain_with(seed=5)
+        assert panel.controls["seed"].value == DEFAULTS["seed"]
+    finally:
+        panel.stop()
+        assert panel.wait(timeout=60)
+    assert [r["status"] for r in panel.runs] == ["stopped"]
+
+
 def _out_of_memory(*args, **kwargs):
     raise MemoryError("out of memory while allocating\nsecond line")
 

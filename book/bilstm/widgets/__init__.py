@@ -36,8 +36,14 @@ Drive it from code, as the tests and the playground do::
     panel.runs[-1]["accuracy"]         # per-step accuracy on fresh sequences
     panel.model.input_shape            # (None, 20, 1)
 
+or in one call, which checks the names and values, waits (``timeout``) and
+returns the finished run (a failed or stopped run is an error)::
+
+    finished = panel.retrain_with(merge_mode="sum", n_timesteps=20)
+
 Each finished, stopped or failed run is a plain dict in ``panel.runs`` (its
-settings, status and results) and a row in the panel's run history table.
+``number``, settings, status and results) and a row in the panel's run
+history table.
 
 Training runs in a background thread. The compiled loop runs a chunk of
 batches per call (:func:`chunk_steps` sizes it to a fraction of a second for

@@ -106,7 +106,7 @@ class TrainingPanel:
     ``live_curve`` (the running run's curve rows so far), ``widget`` (the
     whole panel) and ``view`` (its :class:`~bilstm.widgets.layout.PanelView`:
     every widget, for tests and tools). Methods: :meth:`retrain`,
-    :meth:`stop`, :meth:`wait`.
+    :meth:`retrain_with`, :meth:`stop`, :meth:`wait`.
     """
 
     view: layout.PanelView
@@ -245,6 +245,67 @@ class TrainingPanel:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run ends; return False if ``timeout`` passed."""
         return self._done.wait(timeout)
+
+    def retrain_with(self, *, timeout: float | None = 600, **changes) -> dict:
+        """Set controls, press Retrain, wait for the run; return the run's dict.
+
+        ``changes`` name settings that have a control, as in
+        ``panel.retrain_with(seed=2)``: the controls take these values (the
+        others keep theirs) and the run trains with them, as if a reader had
+        set them and pressed Retrain. An unknown name, a setting without a
+        control, or a value its control cannot take is a ``ValueError`` that
+        says what is allowed, and then no control changes. A ``RuntimeError``
+        if a run is going already, or if this run fails or is stopped (it
+        stays in :attr:`runs`); a ``TimeoutError`` if it is still going after
+        ``timeout`` seconds (``None``: no limit), and it goes on (:meth:`stop`).
+        """
+        if timeout is not None and not timeout > 0:
+            raise ValueError(
+                f"timeout must be a positive number of seconds or None, got {timeout!r}"
+            )
+        controls = ", ".join(self.controls)
+        for name in changes:
+            if name in self.controls:
+                continue
+            if name in _settings.SETTINGS:
+                raise ValueError(
+                    f"{name} has no control: this panel's runs keep "
+                    f"{name}={self.fixed[name]!r} (a TrainingPanel argument); "
+                    f"settings with a control: {controls}"
+                )
+            raise ValueError(
+                f"unknown setting {name!r}; settings with a control: {controls}"
+            )
+        checked = _settings.check({**self.settings, **changes})
+        for name in changes:
+            control, value = self.controls[name], checked[name]
+            if hasattr(control, "max") and not control.min <= value <= control.max:
+                raise ValueError(
+                    f"{name}: the {control.description} control goes from "
+                    f"{control.min:,} to {control.max:,}, got {value:,}"
+                )
+        if self.running:
+            raise RuntimeError(
+                "a run is still going: wait for it or stop it before retrain_with"
+            )
+        for name in changes:
+            self.controls[name].value = checked[name]
+        if not self.retrain():
+            raise RuntimeError("a run started meanwhile; retrain_with started none")
+        run = self.runs[-1]
+        if not self.wait(timeout):
+            raise TimeoutError(
+                f"run {run['number']} is still going after {timeout} s "
+                "(panel.stop() stops it)"
+            )
+        if run["status"] == "failed":
+            raise RuntimeError(f"run {run['number']} failed: {run['error']}")
+        if run["status"] != "finished":
+            raise RuntimeError(
+                f"run {run['number']} was {run['status']} at step "
+                f"{run['steps']:,} of {run['total_steps']:,}"
+            )
+        return run
 
     def _run(self, run):
         s = {k: run[k] for k in _settings.SETTINGS}
