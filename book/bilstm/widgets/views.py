@@ -1,7 +1,9 @@
 """What the panel shows, as pure functions of plain data: labels, tables and messages.
 
-Each function takes run dicts (``TrainingPanel.runs``) or numbers and returns
-text or HTML, so the panel's look can be tested without widgets or threads.
+Each function takes run dicts (``TrainingPanel.runs``), numbers, table rows or
+an exception and returns text or HTML, so the panel's look can be tested
+without widgets or threads. :func:`table_html` also draws the word
+explorer's table (:mod:`bilstm.widgets.words`).
 """
 
 from __future__ import annotations
