@@ -450,18 +450,18 @@ def test_the_panel_and_run_train_the_word_task(records):
     assert done["status"] == "finished" and done["steps"] == 8
     for a, b in zip(panel.model.get_weights(), tagger.model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert panel.strip_image.layout.display == "none"  # no cumulative-sum strip
+    assert panel.view.strip_image.layout.display == "none"  # no cumulative-sum strip
     assert 0.0 <= done["accuracy"] <= 1.0
     # more words than fit: the panel says so and keeps the run that worked
     panel.controls["n_train"].value = 100_000
     panel.retrain(background=False)
     assert panel.runs[-1]["status"] == "failed"
-    assert "training words have at most 12 phonemes" in panel.message.value
+    assert "training words have at most 12 phonemes" in panel.view.message.value
     # examples=0: no strip in the panel at all (an empty image would be a
     # broken one in the saved page)
     bare = TrainingPanel(**words.task(train, test), examples=0, n_timesteps=12)
-    assert bare.strip_image not in bare.widget.children
-    assert panel.strip_image in panel.widget.children
+    assert bare.view.strip_image not in bare.widget.children
+    assert panel.view.strip_image in panel.widget.children
     with pytest.raises(ValueError, match="are settings"):
         words.task(train, test, units=3)
     with pytest.raises(ValueError, match="labels must be one of"):

@@ -30,6 +30,7 @@ from .training import TrainResult, train
 
 __all__ = [
     "build_for",
+    "check_functions",
     "run",
     "RunResult",
     "learning_rate_for",
@@ -129,8 +130,12 @@ def test_sequences(
     return _draw(make_data, s["n_test"], s["n_timesteps"], rng, name)
 
 
-def _check_functions(**functions):
-    """Each of ``functions`` must be None or callable: a clear error if not."""
+def check_functions(**functions):
+    """Each of ``functions`` must be None or callable: a clear error if not.
+
+    Checks the ``build``, ``data`` and ``test_data`` of :func:`run` (and of
+    the training panel, which checks them when it is made).
+    """
     for name, function in functions.items():
         if function is not None and not callable(function):
             raise ValueError(f"{name} must be a function, got {function!r}")
@@ -180,7 +185,7 @@ def run(
     run is then evaluated as it stands.
     """
     s = _settings.check(settings)
-    _check_functions(build=build, data=data, test_data=test_data)
+    check_functions(build=build, data=data, test_data=test_data)
     if not isinstance(score, bool) and not callable(score):
         raise ValueError(f"score must be True, False or a function, got {score!r}")
     seed = s["seed"]

@@ -6,10 +6,13 @@ The package's parts, bottom up:
   of batches per compiled call (pure functions of the settings);
 - :mod:`~bilstm.widgets.views` — the labels, tables and messages the panel
   shows, as pure functions of run dicts;
-- :mod:`~bilstm.widgets.layout` — the widgets, with one control per setting
-  that has a ``label`` in :mod:`bilstm.settings`, and their updates;
+- :mod:`~bilstm.widgets.layout` — the widgets as a
+  :class:`~bilstm.widgets.layout.PanelView`, with one control per setting
+  that has a ``label`` in :mod:`bilstm.settings`, and methods that show plain
+  run data in them;
 - :mod:`~bilstm.widgets.panel` — :class:`TrainingPanel`: a run of
-  :func:`bilstm.run` in a background thread, progress, Stop.
+  :func:`bilstm.run` in a background thread, progress, Stop; it holds its
+  view as ``panel.view``.
 
 Embed it in a chapter (the cell's last line displays the panel)::
 
@@ -33,8 +36,14 @@ Drive it from code, as the tests and the playground do::
     panel.runs[-1]["accuracy"]         # per-step accuracy on fresh sequences
     panel.model.input_shape            # (None, 20, 1)
 
+or in one call, which checks the names and values, waits (``timeout``) and
+returns the finished run (a failed or stopped run is an error)::
+
+    finished = panel.retrain_with(merge_mode="sum", n_timesteps=20)
+
 Each finished, stopped or failed run is a plain dict in ``panel.runs`` (its
-settings, status and results) and a row in the panel's run history table.
+``number``, settings, status and results) and a row in the panel's run
+history table.
 
 Training runs in a background thread. The compiled loop runs a chunk of
 batches per call (:func:`chunk_steps` sizes it to a fraction of a second for

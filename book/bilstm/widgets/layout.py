@@ -1,11 +1,16 @@
 """The panel's widgets: controls made from the settings, the outputs, and their updates.
 
-:func:`build` gives a :class:`~bilstm.widgets.TrainingPanel` its widgets; the
-``show_*`` functions put a run's state into them. To add a control, give its
-setting a ``label`` in :mod:`bilstm.settings`; it appears here by itself.
+:func:`build` makes a :class:`PanelView`, the widgets of one
+:class:`~bilstm.widgets.TrainingPanel`; its ``show_*`` and ``draw_*``
+methods put plain data into them (run dicts, a :class:`~bilstm.runs.RunResult`,
+numbers), so the view needs no panel and the panel no widget details. To add
+a control, give its setting a ``label`` in :mod:`bilstm.settings`; it appears
+here by itself.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
@@ -15,7 +20,7 @@ from ..settings import SETTINGS
 from . import views
 from .estimates import format_seconds
 
-__all__ = ["CONTROLS", "build"]
+__all__ = ["CONTROLS", "PanelView", "build"]
 
 #: The settings the panel has a control for, in the order it shows them.
 CONTROLS = tuple(name for name, s in SETTINGS.items() if s.label)
@@ -45,24 +50,29 @@ def _control(name, value):
     )
 
 
-def build(panel, start):
-    """Give ``panel`` its controls, buttons, outputs and ``widget``."""
-    panel.controls = {name: _control(name, start[name]) for name in CONTROLS}
-    panel.retrain_button = widgets.Button(
+def build(start, *, notebook, examples, note=True) -> PanelView:
+    """The widgets of a panel whose controls start at the settings ``start``.
+
+    ``notebook`` is the path the note on retraining live names; ``examples``
+    how many sample sequences the strip shows (0: no strip in the panel);
+    ``note=False`` leaves the note out of the panel.
+    """
+    controls = {name: _control(name, start[name]) for name in CONTROLS}
+    retrain_button = widgets.Button(
         description="Retrain",
         button_style="primary",
         icon="play",
         tooltip="Build a new model with these settings and train it",
     )
-    panel.stop_button = widgets.Button(
+    stop_button = widgets.Button(
         description="Stop",
         icon="stop",
         disabled=True,
         tooltip="Stop training now and keep what was learned so far",
     )
-    panel.estimate = widgets.HTML()
-    panel.message = widgets.HTML()
-    panel.progress = widgets.FloatProgress(
+    estimate = widgets.HTML()
+    message = widgets.HTML()
+    progress = widgets.FloatProgress(
         value=0.0,
         min=0.0,
         max=1.0,
@@ -70,63 +80,78 @@ def build(panel, start):
         style={**_STYLE, "bar_color": plots.OKABE_ITO["blue"]},
         layout=widgets.Layout(width="45%"),
     )
-    panel.progress_text = widgets.HTML("No run yet.")
-    panel.curve_image = widgets.Image(
+    progress_text = widgets.HTML("No run yet.")
+    curve_image = widgets.Image(
         value=plots.figure_png(plots.plot_live_curve([])),
         format="png",
         layout=widgets.Layout(max_width="100%"),
     )
-    panel.results = widgets.HTML("<i>Results appear here after the first run.</i>")
-    panel.strip_image = _hidden_image()
-    panel.history = widgets.HTML(views.history_html(panel.runs))
-    panel.results.add_class("bilstm-results")
-    panel.history.add_class("bilstm-history")
-    panel.compare = widgets.SelectMultiple(
+    results = widgets.HTML("<i>Results appear here after the first run.</i>")
+    strip_image = _hidden_image()
+    history = widgets.HTML(views.history_html([]))
+    results.add_class("bilstm-results")
+    history.add_class("bilstm-history")
+    compare = widgets.SelectMultiple(
         options=[],
         description="Compare runs",
         rows=4,
         style=_STYLE,
         layout=widgets.Layout(width="95%"),
     )
-    panel.compare.observe(lambda _: draw_comparison(panel), names="value")
-    panel.compare_image = _hidden_image()
-    panel.note = widgets.HTML(views.note_html(panel.notebook))
+    compare_image = _hidden_image()
+    note_widget = widgets.HTML(views.note_html(notebook))
     section = "<b style='font-size:1.05em'>{}</b>".format
     grid = widgets.GridBox(
-        list(panel.controls.values()),
+        list(controls.values()),
         layout=widgets.Layout(
             grid_template_columns="repeat(auto-fill, minmax(17em, 1fr))",
             grid_gap="4px 16px",
         ),
     )
     row = widgets.Layout(align_items="center")
-    panel.widget = widgets.VBox(
+    widget = widgets.VBox(
         [
             widgets.HTML(section("Settings")),
             grid,
-            widgets.HBox(
-                [panel.retrain_button, panel.stop_button, panel.estimate], layout=row
-            ),
-            widgets.HBox([panel.progress, panel.progress_text], layout=row),
-            panel.message,
+            widgets.HBox([retrain_button, stop_button, estimate], layout=row),
+            widgets.HBox([progress, progress_text], layout=row),
+            message,
             widgets.HTML(section("Learning curve")),
-            panel.curve_image,
+            curve_image,
             widgets.HTML(section("Results on test sequences")),
-            panel.results,
-            *([panel.strip_image] if panel.examples else []),
+            results,
+            *([strip_image] if examples else []),
             widgets.HTML(section("Run history")),
-            panel.history,
+            history,
             widgets.HTML(
                 "Choose runs to overlay their learning curves "
                 "(Ctrl- or Shift-click for several):"
             ),
-            panel.compare,
-            panel.compare_image,
-            panel.note,
+            compare,
+            compare_image,
+            *([note_widget] if note else []),
         ],
         layout=widgets.Layout(max_width="900px"),
     )
-    panel.widget.add_class("bilstm-training-panel")
+    widget.add_class("bilstm-training-panel")
+    return PanelView(
+        controls=controls,
+        retrain_button=retrain_button,
+        stop_button=stop_button,
+        estimate=estimate,
+        message=message,
+        progress=progress,
+        progress_text=progress_text,
+        curve_image=curve_image,
+        results=results,
+        strip_image=strip_image,
+        history=history,
+        compare=compare,
+        compare_image=compare_image,
+        note=note_widget,
+        widget=widget,
+        examples=examples,
+    )
 
 
 def _hidden_image():
@@ -135,106 +160,137 @@ def _hidden_image():
     )
 
 
-def show_start(panel):
-    panel.progress.value = 0.0
-    panel.progress.bar_style = ""
-    panel.progress_text.value = "Building the model…"
+@dataclass(eq=False, repr=False)
+class PanelView:
+    """The widgets of a training panel, and the updates that show a run in them.
 
+    Made by :func:`build`. ``widget`` is the whole panel (a ``VBox``);
+    ``controls`` maps each name in :data:`CONTROLS` to its widget. The
+    methods take plain data: run dicts as in ``TrainingPanel.runs``, a
+    :class:`~bilstm.runs.RunResult`, numbers and text. They only draw: what
+    a run records is the panel's business. ``strip_image`` is in ``widget``
+    only if ``examples`` (sample sequences in the strip) is not 0, and
+    ``note`` only if :func:`build` was given ``note=True``.
+    """
 
-def draw_curve(panel, rows, total, run):
-    fig = plots.plot_live_curve(list(rows), total_steps=total, title=run["label"])
-    panel.curve_image.value = plots.figure_png(fig)
+    controls: dict[str, widgets.ValueWidget]
+    retrain_button: widgets.Button
+    stop_button: widgets.Button
+    estimate: widgets.HTML
+    message: widgets.HTML
+    progress: widgets.FloatProgress
+    progress_text: widgets.HTML
+    curve_image: widgets.Image
+    results: widgets.HTML
+    strip_image: widgets.Image
+    history: widgets.HTML
+    compare: widgets.SelectMultiple
+    compare_image: widgets.Image
+    note: widgets.HTML
+    widget: widgets.VBox
+    examples: int = 4
+    #: The runs the history last showed: choosing runs to compare draws from them.
+    shown: list = field(default_factory=list, init=False)
 
+    def __post_init__(self):
+        self.compare.observe(lambda _: self.draw_comparison(self.shown), names="value")
 
-def show_result(panel, run, result, total):
-    """Record a finished or stopped run in ``run`` and show it; return the message."""
-    training, scores = result.training, result.scores
-    stopped = bool(training.stopped)
-    run.update(
-        status="stopped" if stopped else "finished",
-        steps=int(training.steps),
-        total_steps=total,
-        seconds=round(float(result.seconds), 2),
-        params=int(result.model.count_params()),
-        train_loss=training.loss,
-        train_accuracy=training.accuracy,
-        loss=scores["loss"],
-        accuracy=scores["accuracy"],
-        sequence_accuracy=scores["sequence_accuracy"],
-        accuracy_interval=tuple(scores["accuracy_interval"]),
-        sequence_accuracy_interval=tuple(scores["sequence_accuracy_interval"]),
-        curve=[dict(row) for row in training.curve],
-        error=None,
-    )
-    draw_curve(panel, run["curve"], total, run)
-    panel.progress.value = run["steps"] / total
-    panel.progress.bar_style = "warning" if stopped else "success"
-    panel.progress_text.value = (
-        f"{'stopped at' if stopped else 'done:'} step {run['steps']:,} of "
-        f"{total:,} in {format_seconds(training.seconds)}"
-    )
-    panel.results.value = views.results_html(run)
-    _draw_strip(panel, result)
-    if stopped:
-        return (f"Run {run['run']} stopped early; its partial model is kept.",)
-    return ("",)
+    def values(self) -> dict:
+        """The controls' values, by setting name."""
+        return {name: control.value for name, control in self.controls.items()}
 
+    def show_estimate(self, settings, measured):
+        """The time estimate next to Retrain (see :func:`views.estimate_html`)."""
+        self.estimate.value = views.estimate_html(settings, measured)
 
-def show_failure(panel, run, error):
-    """Record a failed run in ``run`` and show it; return the message."""
-    first = (str(error).strip().splitlines() or [""])[0]
-    line = f"{type(error).__name__}: {first}" if first else type(error).__name__
-    if len(line) > 160:
-        line = line[:157] + "…"
-    run.update(status="failed", error=line, steps=0, curve=[])
-    panel.progress.bar_style = "danger"
-    panel.progress_text.value = "failed"
-    return (
-        f"Run {run['run']} failed: {line}. Earlier runs are kept; "
-        "change the settings and press Retrain.",
-        True,
-    )
+    def show_message(self, text, warn=False):
+        """A line in the message area (vermillion if ``warn``); ``""`` clears it."""
+        self.message.value = views.message_html(text, warn)
 
+    def show_running(self, running: bool):
+        """Retrain off and Stop on while a run goes, and the other way round."""
+        self.retrain_button.disabled, self.stop_button.disabled = running, not running
 
-def show_history(panel):
-    """Redraw the history table, and keep the latest run among those compared."""
-    panel.history.value = views.history_html(panel.runs)
-    latest = panel.runs[-1]
-    labelled = [(r["label"], r["run"]) for r in panel.runs if r.get("curve")]
-    chosen = tuple(v for v in panel.compare.value if v != latest["run"])
-    if latest.get("curve"):
-        chosen = (chosen + (latest["run"],))[-4:]
-    panel.compare.options = labelled
-    panel.compare.value = tuple(v for v in chosen if v in dict(labelled).values())
-    draw_comparison(panel)
+    def show_start(self):
+        """An empty progress bar and "Building the model…"."""
+        self.progress.value = 0.0
+        self.progress.bar_style = ""
+        self.progress_text.value = "Building the model…"
 
+    def show_progress(self, fraction, text):
+        """The progress bar at ``fraction`` (0 to 1) and the line next to it."""
+        self.progress.value, self.progress_text.value = fraction, text
 
-def _draw_strip(panel, result):
-    X = result.test.X
-    if panel.examples == 0 or X.ndim != 3 or X.shape[-1] != 1:
-        panel.strip_image.layout.display = "none"
-        return  # sample sequences are drawn for one number per step only
-    wrong = result.scores["wrong"]
-    wrong_any = wrong.any(axis=1)
-    bad, good = np.flatnonzero(wrong_any), np.flatnonzero(~wrong_any)
-    k = min(panel.examples, len(wrong_any))
-    pick = list(bad[: k // 2]) + list(good[: k - min(len(bad), k // 2)])
-    pick = sorted(pick[:k])
-    fig = plots.plot_prediction_strip(
-        X[pick, :, 0],
-        result.test.y[pick, :, 0],
-        result.scores["proba"][pick],
-        wrong[pick],
-        n=len(pick),
-    )
-    panel.strip_image.value = plots.figure_png(fig)
-    panel.strip_image.layout.display = None
+    def draw_curve(self, rows, total, title):
+        """The learning curve of ``rows`` (curve rows) on an axis of ``total`` steps."""
+        fig = plots.plot_live_curve(list(rows), total_steps=total, title=title)
+        self.curve_image.value = plots.figure_png(fig)
 
+    def show_result(self, run, result):
+        """Show a finished or stopped ``run`` and its :class:`~bilstm.runs.RunResult`.
 
-def draw_comparison(panel):
-    chosen = [r for r in panel.runs if r["run"] in panel.compare.value]
-    if not chosen:
-        panel.compare_image.layout.display = "none"
-        return
-    panel.compare_image.value = plots.figure_png(plots.plot_panel_runs(chosen))
-    panel.compare_image.layout.display = None
+        ``run`` holds what the run recorded (``status``, ``steps``,
+        ``total_steps``, ``curve``, scores, ``label``); ``result`` gives the
+        training time and the test sequences and scores for the strip.
+        """
+        stopped = run["status"] == "stopped"
+        total = run["total_steps"]
+        self.draw_curve(run["curve"], total, run["label"])
+        self.progress.value = run["steps"] / total
+        self.progress.bar_style = "warning" if stopped else "success"
+        self.progress_text.value = (
+            f"{'stopped at' if stopped else 'done:'} step {run['steps']:,} of "
+            f"{total:,} in {format_seconds(result.training.seconds)}"
+        )
+        self.results.value = views.results_html(run)
+        self._draw_strip(result.test, result.scores)
+
+    def show_failure(self):
+        """A red progress bar and "failed" (the message says why)."""
+        self.progress.bar_style = "danger"
+        self.progress_text.value = "failed"
+
+    def show_history(self, runs):
+        """Redraw the history table, and keep the latest run among those compared."""
+        self.shown = list(runs)
+        self.history.value = views.history_html(runs)
+        latest = runs[-1]
+        labelled = [(r["label"], r["number"]) for r in runs if r.get("curve")]
+        chosen = tuple(v for v in self.compare.value if v != latest["number"])
+        if latest.get("curve"):
+            chosen = (chosen + (latest["number"],))[-4:]
+        self.compare.options = labelled
+        self.compare.value = tuple(v for v in chosen if v in dict(labelled).values())
+        self.draw_comparison(runs)
+
+    def draw_comparison(self, runs):
+        """Overlay the curves of the ``runs`` chosen in ``compare`` (none: hide)."""
+        chosen = [r for r in runs if r["number"] in self.compare.value]
+        if not chosen:
+            self.compare_image.layout.display = "none"
+            return
+        # plot_panel_runs keeps a run's colour by its "run" key (bilstm.plots)
+        chosen = [{**r, "run": r["number"]} for r in chosen]
+        self.compare_image.value = plots.figure_png(plots.plot_panel_runs(chosen))
+        self.compare_image.layout.display = None
+
+    def _draw_strip(self, test, scores):
+        X = test.X
+        if self.examples == 0 or X.ndim != 3 or X.shape[-1] != 1:
+            self.strip_image.layout.display = "none"
+            return  # sample sequences are drawn for one number per step only
+        wrong = scores["wrong"]
+        wrong_any = wrong.any(axis=1)
+        bad, good = np.flatnonzero(wrong_any), np.flatnonzero(~wrong_any)
+        k = min(self.examples, len(wrong_any))
+        pick = list(bad[: k // 2]) + list(good[: k - min(len(bad), k // 2)])
+        pick = sorted(pick[:k])
+        fig = plots.plot_prediction_strip(
+            X[pick, :, 0],
+            test.y[pick, :, 0],
+            scores["proba"][pick],
+            wrong[pick],
+            n=len(pick),
+        )
+        self.strip_image.value = plots.figure_png(fig)
+        self.strip_image.layout.display = None

@@ -1,7 +1,9 @@
 """What the panel shows, as pure functions of plain data: labels, tables and messages.
 
-Each function takes run dicts (``TrainingPanel.runs``) or numbers and returns
-text or HTML, so the panel's look can be tested without widgets or threads.
+Each function takes run dicts (``TrainingPanel.runs``), numbers, table rows or
+an exception and returns text or HTML, so the panel's look can be tested
+without widgets or threads. :func:`table_html` also draws the word
+explorer's table (:mod:`bilstm.widgets.words`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ..settings import SETTINGS
 from .estimates import compile_seconds, estimate_seconds, format_seconds, shape_key
 
 __all__ = [
+    "end_message",
+    "error_line",
     "estimate_html",
     "history_html",
     "message_html",
@@ -23,6 +27,7 @@ __all__ = [
     "progress_text",
     "results_html",
     "run_label",
+    "table_html",
 ]
 
 #: The settings the run history shows, in its column order.
@@ -53,7 +58,7 @@ def run_label(run):
         f" {run['merge_mode']}" if run["direction"] == "bidirectional" else ""
     )
     return (
-        f"run {run['run']}: {how}, length {run['n_timesteps']}, "
+        f"run {run['number']}: {how}, length {run['n_timesteps']}, "
         f"batch {run['batch_size']}, cells {run['units']}"
     )
 
@@ -62,6 +67,26 @@ def message_html(text, warn=False):
     """A line of text for the panel's message area (vermillion if ``warn``)."""
     text = html.escape(text)
     return _warn(text) if warn and text else text
+
+
+def error_line(error):
+    """``"MemoryError: out of memory"``: an exception's type and first line, short."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    line = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return line[:157] + "…" if len(line) > 160 else line
+
+
+def end_message(run):
+    """The message when ``run`` ends: ``(text, warn)``; no text if it finished."""
+    if run["status"] == "failed":
+        return (
+            f"Run {run['number']} failed: {run['error']}. Earlier runs are kept; "
+            "change the settings and press Retrain.",
+            True,
+        )
+    if run["status"] == "stopped":
+        return f"Run {run['number']} stopped early; its partial model is kept.", False
+    return "", False
 
 
 def note_html(notebook):
@@ -119,6 +144,25 @@ def progress_text(done, total, elapsed, seconds_per_step=None, waiting=None):
     return head + f"about {format_seconds(seconds_per_step * (total - done))} left"
 
 
+def table_html(head, rows, *, font_size, css_class=None):
+    """A table of the panels' style: a header row ``head``, one row per ``rows``.
+
+    The cells are right-aligned with a thin rule under each row; ``head``
+    and the values of ``rows`` are put in as they are (escape text first).
+    The run history and the word explorer's scores are such tables.
+    """
+    header = "".join(f"<th style='{_CELL}'>{h}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='{_CELL}'>{v}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    css = f"class='{css_class}' " if css_class else ""
+    return (
+        f"<table {css}style='border-collapse:collapse;font-size:{font_size};"
+        f"margin:0'><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 def results_html(run):
     """The results of a finished or stopped run: accuracies, intervals, loss."""
     lo, hi = run["accuracy_interval"]
@@ -138,7 +182,7 @@ def results_html(run):
     )
 
 
-def _history_row(r):
+def _history_values(r):
     status = r["status"]
     if status == "failed":
         status = (
@@ -153,7 +197,7 @@ def _history_row(r):
     }
     seconds, steps, loss = r.get("seconds"), r.get("steps"), r.get("loss")
     values = [
-        r["run"],
+        r["number"],
         *shown.values(),
         status,
         f"{steps:,}" if steps is not None else "–",
@@ -162,7 +206,7 @@ def _history_row(r):
         percent(r.get("sequence_accuracy")),
         f"{loss:.4f}" if loss is not None else "–",
     ]
-    return "<tr>" + "".join(f"<td style='{_CELL}'>{v}</td>" for v in values) + "</tr>"
+    return values
 
 
 def history_html(runs):
@@ -179,11 +223,6 @@ def history_html(runs):
         "Whole sequences",
         "Loss",
     ]
-    header = "".join(f"<th style='{_CELL}'>{h}</th>" for h in head)
-    rows = "".join(_history_row(r) for r in runs)
-    return (
-        "<div style='overflow-x:auto'><table class='bilstm-run-history' "
-        "style='border-collapse:collapse;font-size:0.85em;margin:0'>"
-        f"<thead><tr>{header}</tr></thead><tbody>{rows}</tbody>"
-        "</table></div>"
-    )
+    rows = [_history_values(r) for r in runs]
+    table = table_html(head, rows, font_size="0.85em", css_class="bilstm-run-history")
+    return f"<div style='overflow-x:auto'>{table}</div>"

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from .. import plots
 from .. import words as _words
-from .views import message_html, percent
+from .views import message_html, percent, table_html
 
 __all__ = ["WordExplorer", "RETRAINED"]
 
@@ -39,28 +39,18 @@ def scores_html(runs):
     if not runs:
         return ""
     head = ["Model", "Training words", "Epochs", "Seed", "Words right", "Phonemes"]
-    cell = "padding:2px 6px;border-bottom:1px solid #ddd;text-align:right"
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td style='{cell}'>{v}</td>"
-            for v in (
-                html.escape(r["model"]),
-                f"{r['n_train']:,}",
-                r["epochs"],
-                r["seed"],
-                percent(r["word_accuracy"]),
-                percent(r["phoneme_accuracy"]),
-            )
+    rows = [
+        (
+            html.escape(r["model"]),
+            f"{r['n_train']:,}",
+            r["epochs"],
+            r["seed"],
+            percent(r["word_accuracy"]),
+            percent(r["phoneme_accuracy"]),
         )
-        + "</tr>"
         for r in runs
-    )
-    header = "".join(f"<th style='{cell}'>{h}</th>" for h in head)
-    return (
-        "<table style='border-collapse:collapse;font-size:0.9em;margin:0'>"
-        f"<thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
-    )
+    ]
+    return table_html(head, rows, font_size="0.9em")
 
 
 class WordExplorer:
