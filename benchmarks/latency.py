@@ -1,7 +1,7 @@
 """How long a reader waits: the training panel's Retrain, click to curve to results.
 
 Measured with the panel's public API only (``TrainingPanel()``, ``retrain()``,
-``wait()``, ``runs`` and its ``curve_image`` widget), each measurement in a
+``wait()``, ``runs`` and ``view.curve_image``), each measurement in a
 fresh Python process, for the panel's default run (the lesson's settings):
 
 - **cold**: a new process with an empty compiled-program cache (as on a
@@ -65,7 +65,7 @@ def one_process() -> dict:
         for key, value in changes.items():
             panel.controls[key].value = value
         first = []
-        panel.curve_image.observe(
+        panel.view.curve_image.observe(
             lambda _change, first=first: (
                 first.append(time.perf_counter()) if not first else None
             ),
