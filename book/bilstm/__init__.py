@@ -3,6 +3,7 @@
 Layers, bottom up (each imports only those above it in this list)::
 
     settings     every setting once: name, the lesson's default, bounds, help
+    palette      the book's colours (Okabe-Ito), for figures and HTML
     data         the cumulative sum problem: sequences and labels (NumPy only)
     curves       learning curves as arrays (NumPy only)
     summaries    rows -> groups, values, spread, stacked curves (NumPy only)
@@ -21,6 +22,23 @@ Layers, bottom up (each imports only those above it in this list)::
     widgets/     the live training panel (estimates, views, layout, panel), words
     cli          python -m bilstm train: run() as a command
 
+Glossary, one name per thing in the package, the CLI, the panel and the
+notebooks:
+
+- ``n_timesteps``: the length of a sequence, in time steps (``max_timesteps``
+  only where it is a maximum, for sequences of different lengths);
+- ``n_sequences``: how many sequences a data function draws; ``n_train`` and
+  ``n_test`` are the ``n_sequences`` of a run's training and test sets;
+- ``units``: the width of a recurrent layer, its units (the lesson's "memory
+  cells") per direction; ``cell_type`` is ``"lstm"`` or ``"gru"``;
+- ``steps``: optimizer steps, one per batch (a run's:
+  :func:`bilstm.settings.total_steps`); a time step is always a *time step*;
+- a *run* is one training of one model (:func:`bilstm.run`, its
+  :class:`~bilstm.runs.RunResult`); :func:`bilstm.experiments.run_experiment`
+  makes many, and a panel's run history numbers them;
+- ``GATES`` (:mod:`bilstm.scratch`): ``i``, ``f``, ``g``, ``o``, the input,
+  forget and output gates and the candidate ``g``; ``c`` is the cell state.
+
 Where to add things:
 
 - a new setting: a ``Setting`` in :mod:`bilstm.settings`, used in
@@ -36,10 +54,13 @@ Where to add things:
 - a new figure: a function in the fitting module of :mod:`bilstm.plots`,
   re-exported by ``bilstm/plots/__init__.py``, using its ``style`` helpers.
 
-Importing the package sets the environment variables that keep TensorFlow's
-C++ log lines out of notebooks, so import ``bilstm`` before ``keras``.
-Everything above the data layer is loaded on first use, so
-``from bilstm import get_sequences`` does not pull in TensorFlow.
+Importing the package changes nothing outside it. :func:`setup` (in
+``_env``) is the one call that sets TensorFlow up as the book runs it: its
+C++ log lines off, one thread per operation, compiled programs cached on
+disk. The notebooks' first cell, the command line, the app, the benchmarks
+and the tests make it, before TensorFlow is imported. Everything above the
+data layer is loaded on first use, so ``from bilstm import get_sequences``
+does not pull in TensorFlow (a test checks each module's claim).
 """
 
 from .data import cumsum_labels, get_sequence, get_sequences, limit_for, make_rng

@@ -6,22 +6,8 @@ experiment runner's defaults and checks, and :func:`bilstm.run` all derive from
 A setting's CLI flag is its name with dashes (``n_timesteps`` is
 ``--n-timesteps``).
 
-Glossary: one name per thing, in the package, the CLI, the panel and the
-notebooks.
-
-- ``n_timesteps``: the length of a sequence, in time steps (``max_timesteps``
-  only where it is a maximum, for sequences of different lengths);
-- ``n_sequences``: how many sequences a data function draws; ``n_train`` and
-  ``n_test`` are the ``n_sequences`` of a run's training and test sets;
-- ``units``: the width of a recurrent layer, its units (the lesson's "memory
-  cells") per direction; ``cell_type`` is ``"lstm"`` or ``"gru"``;
-- ``steps``: optimizer steps (one per batch; :func:`total_steps` for a run);
-  a time step is always a *time step*;
-- a *run* is one training of one model (:func:`bilstm.run`, its
-  :class:`~bilstm.runs.RunResult`); :func:`bilstm.experiments.run_experiment`
-  makes many, and a panel's run history numbers them;
-- ``GATES`` (:mod:`bilstm.scratch`): ``i``, ``f``, ``g``, ``o``, the input,
-  forget and output gates and the candidate ``g``; ``c`` is the cell state.
+The names the package uses for each thing are in the glossary of the package's
+docstring (``bilstm/__init__.py``).
 
 To add a setting: add a :class:`Setting` here, then use it in
 :func:`bilstm.runs.run`. The CLI gets a flag and :func:`check` checks it with
