@@ -6,6 +6,18 @@ bilstm.setup(verbose=False)
 import pytest
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark every nbval item (a notebook cell) ``notebooks``.
+
+    ``pytest -m "not notebooks"`` then leaves the book's notebooks out: nbval
+    only reads them at collection and starts a kernel when a cell first runs,
+    so deselected notebooks cost next to nothing.
+    """
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+
+
 @pytest.fixture(scope="session")
 def lesson_example():
     """The lesson's worked example: ten inputs and the labels it gives them."""

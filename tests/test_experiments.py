@@ -242,6 +242,7 @@ def serial_rows():
     return run_experiment(PARALLEL_SETTINGS, PARALLEL_SEEDS, **PARALLEL_KW)
 
 
+@pytest.mark.slow
 def test_n_jobs_2_gives_the_serial_rows(serial_rows):
     seen = []
     rows = run_experiment(
@@ -257,6 +258,7 @@ def test_n_jobs_2_gives_the_serial_rows(serial_rows):
     assert all("model" not in r and "_model" not in r for r in rows)
 
 
+@pytest.mark.slow
 def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
     build = _rnn_builder()  # a function defined in a function: sent by value
 
@@ -276,6 +278,7 @@ def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
     assert rows[2]["params"] == (1 + 2 + 1) * 2 + 3
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_serial_rows(serial_rows):
     distributed = pytest.importorskip("distributed")
     settings = [PARALLEL_SETTINGS[0], PARALLEL_SETTINGS[-1]]  # plain, and a target
@@ -295,6 +298,7 @@ def test_dask_cluster_gives_the_serial_rows(serial_rows):
     _assert_same_rows(serial_rows[:2] + serial_rows[-2:], rows)
 
 
+@pytest.mark.slow
 def test_other_threads_drawing_random_numbers_change_nothing(serial_rows):
     # A Dask worker's own threads draw from Python's global random generator
     # while a run builds its model; Keras's default seeds must not see that.

@@ -385,6 +385,7 @@ def test_a_model_of_any_length_reads_every_padding_alike(direction):
         build_model(0, 5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mask", [True, False])
 def test_a_partial_last_batch_does_not_depend_on_the_chunk_length(mask):
     # 1,000 sequences in batches of 64 end each epoch with a batch of 40. The

@@ -45,6 +45,7 @@ def quick(tmp_path_factory):
     return proc, results, (out / "speed.md").read_text()
 
 
+@pytest.mark.slow
 def test_speed_quick_run_writes_json(quick):
     proc, results, _ = quick
     assert "Speed ratio (plain fit / cached train):" in proc.stdout
@@ -107,6 +108,7 @@ def test_speed_quick_run_writes_json(quick):
     assert batches[0]["first_call"] == lesson["train_first"]
 
 
+@pytest.mark.slow
 def test_speed_quick_run_interleaves_the_repeats(quick):
     _, results, _ = quick
     order = results["settings"]["order"]
@@ -132,6 +134,7 @@ def test_speed_quick_run_interleaves_the_repeats(quick):
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
 
 
+@pytest.mark.slow
 def test_speed_quick_run_writes_markdown(quick):
     proc, results, table = quick
     separators = [

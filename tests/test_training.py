@@ -83,7 +83,10 @@ class SequenceAt(keras.metrics.Metric):
         self.seen.assign_add(keras.ops.sum(weight))
 
     def result(self):
-        return self.tag
+        # A tensor, as Keras's own Sum returns (ops.cast): a Variable reaches
+        # np.array in Keras's history, and Variable.__array__ lacks NumPy 2's
+        # copy keyword (a DeprecationWarning, which the tests make an error).
+        return keras.ops.cast(self.tag, self.dtype)
 
     def get_config(self):
         return {**super().get_config(), "position": self.position}

@@ -54,6 +54,7 @@ def _programs(folder):
     return sorted(p.name for p in folder.rglob("*.pb"))
 
 
+@pytest.mark.slow
 def test_a_warm_cache_trains_the_same_weights_as_a_cold_one(tmp_path):
     cold = _python(TRAIN, BILSTM_XLA_CACHE=str(tmp_path)).stdout.split()[-1]
     written = _programs(tmp_path)
