@@ -58,7 +58,7 @@ def same_rows(a, b):
     """True if two lists of rows agree in every field but the wall time."""
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x.keys() != y.keys():
             return False
         for key in x.keys() - {"train_seconds"}:

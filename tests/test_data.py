@@ -34,7 +34,7 @@ def test_lesson_worked_example(lesson_example):
 @pytest.mark.parametrize("n_timesteps", [1, 2, 3, 10, 17, 40, 100])
 def test_labels_equal_the_lessons_loop(n_timesteps):
     X, y = get_sequences(300, n_timesteps, rng=n_timesteps)
-    for xs, ys in zip(X[..., 0], y[..., 0]):
+    for xs, ys in zip(X[..., 0], y[..., 0], strict=True):
         assert ys.astype(int).tolist() == lesson_loop(xs, n_timesteps / 4)
 
 

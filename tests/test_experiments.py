@@ -270,7 +270,9 @@ def test_n_jobs_keeps_models_and_custom_builds(serial_rows):
     _assert_same_rows(serial_rows[:2], rows[:2])
     for a, b in zip(serial, rows, strict=True):
         # the model comes back trained: same weights, same optimizer state
-        for x, y in zip(a["model"].get_weights(), b["model"].get_weights()):
+        for x, y in zip(
+            a["model"].get_weights(), b["model"].get_weights(), strict=True
+        ):
             np.testing.assert_array_equal(x, y)
         assert int(b["model"].optimizer.iterations) == b["train_steps"]
         X_test, y_test = _test_set(b)

@@ -46,11 +46,11 @@ def test_the_same_rng_gives_the_same_sequences_with_either_padding():
     post = get_padded_sequences(50, 9, rng=3, padding="post")
     pre = get_padded_sequences(50, 9, rng=3, padding="pre")
     again = get_padded_sequences(50, 9, rng=3, padding="post")
-    for a, b in zip(post, again):
+    for a, b in zip(post, again, strict=True):
         np.testing.assert_array_equal(a, b)
     for i in range(50):
         keep_post, keep_pre = post[2][i] > 0, pre[2][i] > 0
-        for a, b in zip(post[:2], pre[:2]):
+        for a, b in zip(post[:2], pre[:2], strict=True):
             np.testing.assert_array_equal(a[i][keep_post], b[i][keep_pre])
 
 
@@ -170,7 +170,7 @@ def test_zero_weight_steps_do_not_change_training(padded, fast, masked):
         model = build_model(10, 4, mask=masked)
         train(model, X, labels, w, batch_size=40, epochs=2, rng=1, fast=fast)
         trained.append(model.get_weights())
-    for a, b in zip(*trained):
+    for a, b in zip(*trained, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -185,7 +185,7 @@ def test_without_weights_the_padding_labels_do_change_an_unmasked_model(padded):
         model = build_model(10, 4)
         train(model, X, labels, batch_size=40, rng=1)
         trained.append(model.get_weights())
-    assert any(not np.array_equal(a, b) for a, b in zip(*trained))
+    assert any(not np.array_equal(a, b) for a, b in zip(*trained, strict=True))
 
 
 def test_weighted_fast_and_plain_paths_train_the_same_weights(padded):
@@ -196,7 +196,10 @@ def test_weighted_fast_and_plain_paths_train_the_same_weights(padded):
         model = build_model(10, 4)
         train(model, X, y, w, batch_size=40, epochs=2, rng=2, fast=fast)
         weights[fast] = model.get_weights()
-    gap = max(np.max(np.abs(a - b)) for a, b in zip(weights[True], weights[False]))
+    gap = max(
+        np.max(np.abs(a - b))
+        for a, b in zip(weights[True], weights[False], strict=True)
+    )
     assert gap < 1e-5
 
 
@@ -330,7 +333,10 @@ def test_the_tagger_trains_the_same_on_both_paths_and_padding_is_invisible():
         model = tiny_tagger()
         train(model, X, y, batch_size=20, epochs=2, rng=1, fast=fast)
         weights[fast] = model.get_weights()
-    gap = max(np.max(np.abs(a - b)) for a, b in zip(weights[True], weights[False]))
+    gap = max(
+        np.max(np.abs(a - b))
+        for a, b in zip(weights[True], weights[False], strict=True)
+    )
     assert gap < 1e-5
     longer = np.concatenate([X, np.zeros((len(X), 5), np.int32)], axis=1)
     real = X > 0
@@ -400,12 +406,15 @@ def test_a_partial_last_batch_does_not_depend_on_the_chunk_length(mask):
         train(model, X, y, w, batch_size=64, epochs=2, rng=1, steps_per_execution=chunk)
         trained[chunk] = model.get_weights()
     for chunk in (16, 7):
-        for a, b in zip(trained[200], trained[chunk]):
+        for a, b in zip(trained[200], trained[chunk], strict=True):
             np.testing.assert_array_equal(a, b)
     with seeded(3):
         model = build_model(None, 8, mask=mask)
     train(model, X, y, w, batch_size=64, epochs=2, rng=1, fast=False)
-    gap = max(np.abs(a - b).max() for a, b in zip(trained[200], model.get_weights()))
+    gap = max(
+        np.abs(a - b).max()
+        for a, b in zip(trained[200], model.get_weights(), strict=True)
+    )
     if mask:
         assert gap < 1e-6  # measured 4e-8: rounding only
     else:

@@ -60,9 +60,32 @@ def test_a_code_change_or_a_package_change_is_found(tmp_path):
     nbstate.code_cells(changed)[0]["source"] += ["\n# edited"]
     assert nbstate.code_digest(changed) != recorded["code"]
 
+    # a fingerprint of the files as they are now, with one digest spoiled
+    files = [nbstate.ROOT / name for name in recorded["sources"]]
     changed = copy.deepcopy(nb)
+    changed["metadata"][nbstate.KEY] = nbstate.fingerprint(nb, files)
     name = next(iter(recorded["sources"]))
     changed["metadata"][nbstate.KEY]["sources"][name] = "0" * 64
     path = tmp_path / "edited.ipynb"
     path.write_text(json.dumps(changed))
     assert nbstate.problems(path) == [f"{name} changed since it was executed"]
+
+
+def test_a_docstring_or_comment_edit_leaves_the_digest_a_code_edit_changes_it(
+    tmp_path,
+):
+    code = 'def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n'
+    same = 'def f(x):\n    """Two times x, reworded."""\n\n    return 2 * x\n'
+    different = 'def f(x):\n    """Twice x."""\n    return 3 * x  # doubled\n'
+    digests = []
+    for i, text in enumerate((code, same, different)):
+        path = tmp_path / f"m{i}.py"
+        path.write_text(text)
+        digests.append(nbstate.file_digest(path))
+    assert digests[0] == digests[1] != digests[2]
+
+
+def test_every_notebook_depends_on_requirements_txt():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        assert "requirements.txt" in nb["metadata"][nbstate.KEY]["sources"], path.name

@@ -5,6 +5,7 @@ The rules it applies are bilstm.search's, tested in tests/test_search.py.
 
 import importlib.util
 import json
+import sys
 
 from _scripts import ROOT, run_quick
 
@@ -13,6 +14,8 @@ from bilstm.data import get_sequences
 from bilstm.search import LESSON_TEST, N_TIMESTEPS, closest_call, passed, winners
 
 SCRIPT = ROOT / "benchmarks" / "perfect_search.py"
+# The script imports its neighbour provenance.py, as `python benchmarks/...` allows.
+sys.path.insert(0, str(SCRIPT.parent))
 _spec = importlib.util.spec_from_file_location("perfect_search", SCRIPT)
 script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(script)

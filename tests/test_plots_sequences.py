@@ -24,7 +24,7 @@ def test_padded_batches_draw_padding_and_labels():
     fig = plots.plot_padded_sequences(batches, n_show=5)
     main = [ax for ax in fig.axes if ax.get_title() in batches]
     assert [ax.get_title() for ax in main] == ["post", "pre"]
-    for ax, (_, y, w) in zip(main, batches.values()):
+    for ax, (_, y, w) in zip(main, batches.values(), strict=True):
         pads = [p for p in ax.patches if p.get_gid() == "padding"]
         assert len(pads) == int((w[:5] == 0).sum())
         (dots,) = [c for c in ax.collections if c.get_gid() == "label_one"]

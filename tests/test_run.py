@@ -12,7 +12,9 @@ SETTING = {"seed": 3, "n_train": 3000, "units": 16}
 
 
 def same_weights(a, b):
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        np.array_equal(x, y) for x, y in zip(a, b, strict=True)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ def test_lstm_forward_matches_keras(n, n_steps, features, units, go_backwards):
     expected = [np.asarray(a) for a in lstm(x)]
     got = scratch.lstm_forward(x, *lstm.get_weights(), go_backwards=go_backwards)
     assert [a.shape for a in got] == [a.shape for a in expected]
-    for a, b in zip(got, expected):
+    for a, b in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
@@ -140,7 +140,7 @@ def test_gradients_match_gradient_tape(small_models, batch, direction, merge_mod
     expected_loss, expected = _tape(model, x, y)
     assert loss == pytest.approx(expected_loss, abs=1e-5)
     assert [g.shape for g in grads] == [w.shape for w in model.get_weights()]
-    for got, ref in zip(grads, expected):
+    for got, ref in zip(grads, expected, strict=True):
         assert np.abs(got - ref).max() <= 1e-4 * np.abs(ref).max()
 
 
@@ -163,7 +163,7 @@ def test_clipped_probabilities_cost_what_keras_says_and_pass_no_gradient(batch):
     expected_loss, expected = _tape(model, x, y)
     assert loss == pytest.approx(expected_loss, rel=1e-5)
     assert loss == pytest.approx(-np.log(1 - scratch.CLIP[1]) * (1 - y).mean())
-    for got, ref in zip(grads, expected):
+    for got, ref in zip(grads, expected, strict=True):
         assert np.all(got == 0) and np.all(ref == 0)
 
 

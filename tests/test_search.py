@@ -25,7 +25,7 @@ from bilstm.search import (
 )
 
 
-def _row(seed, reached=True, name="4 cells, batch 10", seconds=1.23456):
+def _row(seed, reached=True, name="4 units, batch 10", seconds=1.23456):
     """A hand-made row of run_experiment(..., track_test=True) with a target."""
     return {
         "name": name,
@@ -133,13 +133,13 @@ def test_bad_rule_arguments_are_value_errors(call, message):
 def test_lesson_test_is_the_books_lesson_test():
     # chapters 5 and 7 score their model with evaluate_fresh(model, 100, rng=SEED + 1)
     assert (N_TIMESTEPS, LESSON_TEST) == (10, {"n_test": 100, "test_seed": 2})
-    assert BIG_TEST == {"n": 10_000, "rng": 2024}
+    assert BIG_TEST == {"n_test": 10_000, "test_seed": 2024}
 
 
 def test_setting_for_trains_down_a_cosine_to_a_perfect_lesson_test():
     setting = setting_for(8, 64, n_train=100_000, learning_rate=0.02)
     assert setting == {
-        "name": "8 cells, batch 64",
+        "name": "8 units, batch 64",
         "n_timesteps": 10,
         "units": 8,
         "batch_size": 64,
@@ -317,7 +317,7 @@ def test_parallel_seeds_follow_the_serial_rules(seeds, need, tried):
     parallel = try_setting(setting, seeds, need=need, n_jobs=2, **_tracked())
     assert len(serial) == len(parallel) == tried
     assert [r["seed"] for r in serial] == list(seeds[:tried])
-    for one, other in zip(serial, parallel):
+    for one, other in zip(serial, parallel, strict=True):
         for key in ("seed", "train_sequences", "test_accuracy", "sequences_to_target"):
             assert one[key] == other[key]
 

@@ -130,7 +130,10 @@ def test_plain_and_fast_paths_train_the_same_weights(data):
         model = build_model(10, 8)
         train(model, X[:200], y[:200], batch_size=10, epochs=2, rng=3, fast=fast)
         weights[fast] = model.get_weights()
-    gap = max(np.max(np.abs(a - b)) for a, b in zip(weights[True], weights[False]))
+    gap = max(
+        np.max(np.abs(a - b))
+        for a, b in zip(weights[True], weights[False], strict=True)
+    )
     # Same batches in the same order: the paths differ only by rounding (XLA
     # against plain TensorFlow), measured 3e-8 here. With the batches in
     # another order (model.fit shuffling again, the code before this test)
@@ -146,7 +149,7 @@ def test_same_seed_gives_the_same_model(data):
         model = build_model(10, 8)
         train(model, X[:500], y[:500], batch_size=25, rng=3)
         weights.append(model.get_weights())
-    for a, b in zip(*weights):
+    for a, b in zip(*weights, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -189,7 +192,10 @@ def test_callback_can_stop_training_and_partial_model_is_kept(data):
         callbacks=[StopAfterFirstChunk()],
     )
     assert result.stopped and result.steps == 50
-    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(before, model.get_weights(), strict=True)
+    )
 
 
 def test_window_curve_recovers_the_running_mean(data):
@@ -251,7 +257,10 @@ def test_one_label_per_sequence_on_both_paths(data):
         )
         assert result.fast is fast and result.steps == 60
         weights[fast] = model.get_weights()
-    gap = max(np.max(np.abs(a - b)) for a, b in zip(weights[True], weights[False]))
+    gap = max(
+        np.max(np.abs(a - b))
+        for a, b in zip(weights[True], weights[False], strict=True)
+    )
     assert gap < 1e-5
     # weight 0 on a sequence: its label cannot change the training
     w = np.ones(300, np.float32)
@@ -264,7 +273,7 @@ def test_one_label_per_sequence_on_both_paths(data):
         model = _sequence_classifier()
         train(model, X[:300], targets, w, batch_size=10, rng=5)
         trained.append(model.get_weights())
-    for a, b in zip(*trained):
+    for a, b in zip(*trained, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

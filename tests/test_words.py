@@ -317,7 +317,7 @@ def test_predictions_are_the_same_for_many_words_and_few():
     model = words.build_tagger(units=3, embedding_dim=2)
     many = words.predict_words(model, SMALL * 20)  # the traced graph
     few = words.predict_words(model, SMALL)  # the model called directly
-    for a, b in zip(many[:4], few):
+    for a, b in zip(many[: len(SMALL)], few, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
     with pytest.raises(ValueError, match="at least one word"):
         words.predict_words(model, [])
@@ -329,7 +329,7 @@ def test_train_tagger_is_seeded_and_checks_its_words(records):
     kwargs = dict(n_train=256, epochs=1, batch_size=64, units=2, embedding_dim=2)
     a = words.train_tagger(train, test[:200], seed=3, **kwargs)
     b = words.train_tagger(train, test[:200], seed=3, **kwargs)
-    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert a.training.steps == 4 and a.scores["n_words"] == 200
     assert a.settings["units"] == 2 and a.settings["n_train"] == 256
@@ -427,7 +427,7 @@ def test_train_classifier_is_seeded(records):
     kwargs = dict(n_train=128, epochs=1, batch_size=64, units=2, embedding_dim=2)
     a = words.train_classifier(train, test[:100], seed=2, **kwargs)
     b = words.train_classifier(train, test[:100], seed=2, **kwargs)
-    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert a.model.output_shape == (None, 1) and a.training.steps == 2
     assert a.scores["n_words"] == 100 and 0 <= a.scores["accuracy"] <= 1
@@ -448,7 +448,7 @@ def test_the_panel_and_run_train_the_word_task(records):
     )
     (done,) = panel.runs
     assert done["status"] == "finished" and done["steps"] == 8
-    for a, b in zip(panel.model.get_weights(), tagger.model.get_weights()):
+    for a, b in zip(panel.model.get_weights(), tagger.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert panel.view.strip_image.layout.display == "none"  # no cumulative-sum strip
     assert 0.0 <= done["accuracy"] <= 1.0

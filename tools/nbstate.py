@@ -8,8 +8,13 @@ metadata under ``bilstm``, a fingerprint of what produced its outputs:
 - ``code``: a SHA-256 of the notebook's code cells, in order;
 - ``sources``: a SHA-256 of every file of the ``bilstm`` package the kernel had
   loaded when the notebook finished (every file of the package for a notebook
-  that runs the command line in a subprocess), and of every file under
-  ``benchmarks/results/`` that the code names.
+  that runs the command line in a subprocess), of every file under
+  ``benchmarks/results/`` that the code names, and of ``requirements.txt``
+  (another TensorFlow or NumPy can change the outputs).
+
+A Python file's digest is of its syntax tree without docstrings, so editing a
+docstring or a comment, or reformatting, does not make a notebook stale;
+changing what the code does does. Other files are hashed byte for byte.
 
 :func:`problems` compares a notebook with its fingerprint and with its saved
 widget state; ``tests/test_notebooks_executed.py`` calls it for every chapter.
@@ -17,6 +22,7 @@ widget state; ``tests/test_notebooks_executed.py`` calls it for every chapter.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from pathlib import Path
@@ -24,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "book" / "bilstm"
 RESULTS = ROOT / "benchmarks" / "results"
+REQUIREMENTS = ROOT / "requirements.txt"
 KEY = "bilstm"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -34,6 +41,33 @@ RUNS_COMMAND = ('"-m", "bilstm"', "'-m', 'bilstm'")
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+DOCUMENTED = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, DOCUMENTED) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def file_digest(path: Path) -> str:
+    """A SHA-256 of what a file means to the code that reads it.
+
+    For Python, the syntax tree without docstrings (comments and layout never
+    reach the tree); for anything else, the bytes.
+    """
+    data = Path(path).read_bytes()
+    if Path(path).suffix != ".py":
+        return _sha(data)
+    tree = _without_docstrings(ast.parse(data))
+    return _sha(ast.dump(tree, include_attributes=False).encode())
 
 
 def code_cells(nb: dict) -> list[dict]:
@@ -66,13 +100,14 @@ def source_files(nb: dict, loaded: list[str]) -> list[Path]:
         files |= {p.resolve() for p in PACKAGE.rglob("*.py")}
     if RESULTS.is_dir():
         files |= {p.resolve() for p in RESULTS.iterdir() if p.name in code}
+    files.add(REQUIREMENTS.resolve())
     return sorted(f for f in files if f.is_file())
 
 
 def fingerprint(nb: dict, files: list[Path]) -> dict:
     return {
         "code": code_digest(nb),
-        "sources": {relative(f): _sha(f.read_bytes()) for f in files},
+        "sources": {relative(f): file_digest(f) for f in files},
     }
 
 
@@ -116,6 +151,6 @@ def problems(path: Path) -> list[str]:
         file = ROOT / name
         if not file.is_file():
             found.append(f"{name} (used when it was executed) no longer exists")
-        elif _sha(file.read_bytes()) != digest:
+        elif file_digest(file) != digest:
             found.append(f"{name} changed since it was executed")
     return found

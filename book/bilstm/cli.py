@@ -139,9 +139,12 @@ def run_lesson(settings=None, *, save=None, verbose=1, out=print) -> dict:
     )
     yhat = predict_classes(model, X_new)
     right = [
-        bool((e == p).all()) for e, p in zip(y_new[..., 0].astype(int), yhat[..., 0])
+        bool((e == p).all())
+        for e, p in zip(y_new[..., 0].astype(int), yhat[..., 0], strict=True)
     ]
-    for expected, predicted, ok in zip(y_new[..., 0].astype(int), yhat[..., 0], right):
+    for expected, predicted, ok in zip(
+        y_new[..., 0].astype(int), yhat[..., 0], right, strict=True
+    ):
         out(f"Expected: {expected} Predicted: {predicted} Correct: {ok}")
     if save:
         model.save(save)

@@ -100,7 +100,8 @@ def check_x(model, X) -> np.ndarray:
     )
     X = X.astype(np.int32 if integer else np.float32, copy=False)
     fits = X.ndim == 1 + len(expected) and all(
-        want is None or got == want for got, want in zip(X.shape[1:], expected)
+        want is None or got == want
+        for got, want in zip(X.shape[1:], expected, strict=True)
     )
     if not fits:
         steps = "n_timesteps" if expected[0] is None else expected[0]

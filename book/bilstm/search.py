@@ -196,7 +196,7 @@ def setting_for(units, batch_size, *, n_train, learning_rate):
     stopped at the first perfect score (``target`` 1.0).
     """
     return {
-        "name": f"{units} cells, batch {batch_size}",
+        "name": f"{units} units, batch {batch_size}",
         "n_timesteps": N_TIMESTEPS,
         "units": units,
         "batch_size": batch_size,

@@ -178,7 +178,7 @@ def probe_all(model, X_fit, X_score, parts=("h", "c")) -> dict:
             score_f.reshape(-1, score_f.shape[-1]),
             targets_score,
         )
-        scores[name] = {q: float(v) for q, v in zip(QUANTITIES, r2)}
+        scores[name] = {q: float(v) for q, v in zip(QUANTITIES, r2, strict=True)}
     return scores
 
 

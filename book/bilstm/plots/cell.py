@@ -198,7 +198,7 @@ def plot_weight_blocks(kernel, recurrent_kernel, bias, title=None):
         3, 1, figsize=(9, 5.2), sharex=True, gridspec_kw={"height_ratios": heights}
     )
     limit = max(float(np.abs(a).max()) for _, a in arrays)
-    for ax, (name, array) in zip(axes, arrays):
+    for ax, (name, array) in zip(axes, arrays, strict=True):
         image = ax.imshow(
             array,
             aspect="auto",
@@ -249,8 +249,10 @@ def plot_gradient_by_lag(panels, ylabel="mean ‖∂h_t / ∂x_s‖"):
         1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False
     )
     colors = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange")]
-    for ax, (title, curves) in zip(axes[0], panels.items()):
-        for (label, values), color in zip(curves.items(), colors):
+    for ax, (title, curves) in zip(axes[0], panels.items(), strict=True):
+        for (label, values), color in zip(
+            curves.items(), colors, strict=False
+        ):  # <= 4 curves
             values = np.asarray(values, dtype=float)
             ax.semilogy(
                 np.arange(len(values)), values, "o-", ms=3, color=color, label=label

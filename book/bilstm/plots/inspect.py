@@ -89,7 +89,9 @@ def plot_states_over_time(X, states, units, limit=None):
             ax = axes[row, j]
             values = np.asarray(states[direction][part])[j]
             ax.plot(steps, values, color="grey", lw=0.6, alpha=0.35)
-            for colour, unit in zip(_HIGHLIGHT, units[direction]):
+            for colour, unit in zip(
+                _HIGHLIGHT, units[direction], strict=False
+            ):  # up to 3 units
                 ax.plot(
                     steps,
                     values[:, unit],
@@ -152,7 +154,7 @@ def plot_probe_scores(scores, title=None):
             edgecolor="black",
             lw=0.5,
         )
-        for xi, r in zip(x, runs):
+        for xi, r in zip(x, runs, strict=True):
             ax.plot([xi, xi], [r.min(), r.max()], color="black", lw=1.5)
             offsets = np.linspace(-0.25, 0.25, len(r)) * width if len(r) > 1 else [0]
             ax.scatter(xi + np.asarray(offsets), r, s=9, color="black", zorder=3)
@@ -200,7 +202,9 @@ def plot_gates_at_flip(offsets, gates, gate_names=None):
             ax = axes[r, c]
             groups = gates[direction][gate]
             shades = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(groups), 1)))
-            for shade, (label, curve) in zip(shades, groups.items()):
+            for shade, (label, curve) in zip(
+                shades, groups.items(), strict=False
+            ):  # 1 shade if none
                 curve = np.asarray(curve, float)
                 if curve.shape != offsets.shape:
                     raise ValueError(
@@ -238,7 +242,9 @@ def plot_cell_against_sum(panels, limit=None):
         squeeze=False,
         layout="constrained",
     )
-    for ax, (title, (running, cell, position)) in zip(axes[0], panels.items()):
+    for ax, (title, (running, cell, position)) in zip(
+        axes[0], panels.items(), strict=True
+    ):
         running, cell, position = (
             np.asarray(a, float).ravel() for a in (running, cell, position)
         )

@@ -51,7 +51,7 @@ def plot_padded_sequences(batches: dict, n_show: int = 6, title=None):
         image = ax.imshow(
             shown, cmap=cmap, vmin=0.0, vmax=1.0, aspect="equal", interpolation="none"
         )
-        for i, t in zip(*np.nonzero(w == 0)):
+        for i, t in zip(*np.nonzero(w == 0), strict=True):
             ax.add_patch(
                 Rectangle(
                     (t - 0.5, i - 0.5),

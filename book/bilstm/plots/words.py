@@ -88,7 +88,7 @@ def plot_accuracy_by(
     colors = variant_colors(names)
     x = np.arange(len(keys))
     offsets = np.linspace(-0.25, 0.25, len(names)) if len(names) > 1 else [0.0]
-    for name, dx in zip(names, offsets):
+    for name, dx in zip(names, offsets, strict=True):
         g = groups[name]
         acc = np.array([g[k]["accuracy"] for k in keys])
         low = np.array([g[k]["interval"][0] for k in keys])
@@ -103,7 +103,7 @@ def plot_accuracy_by(
             label=name,
         )
     counts = [groups[names[0]][k]["n"] for k in keys]
-    ax.set_xticks(x, [f"{k}\n{n:,}" for k, n in zip(keys, counts)])
+    ax.set_xticks(x, [f"{k}\n{n:,}" for k, n in zip(keys, counts, strict=True)])
     ax.set_xlabel(xlabel + ("\n" if xlabel else "") + "(number of test words below)")
     ax.set_ylabel(ylabel)
     if ylim is not None:

@@ -57,7 +57,18 @@ def build(start, *, notebook, examples, note=True) -> PanelView:
     how many sample sequences the strip shows (0: no strip in the panel);
     ``note=False`` leaves the note out of the panel.
     """
-    controls = {name: _control(name, start[name]) for name in CONTROLS}
+    parts = {
+        "controls": {name: _control(name, start[name]) for name in CONTROLS},
+        **_buttons(),
+        **_progress(),
+        **_outputs(),
+        "note": widgets.HTML(views.note_html(notebook)),
+    }
+    widget = _arrange(parts, examples=examples, note=note)
+    return PanelView(**parts, widget=widget, examples=examples)
+
+
+def _buttons() -> dict:
     retrain_button = widgets.Button(
         description="Retrain",
         button_style="primary",
@@ -70,8 +81,10 @@ def build(start, *, notebook, examples, note=True) -> PanelView:
         disabled=True,
         tooltip="Stop training now and keep what was learned so far",
     )
-    estimate = widgets.HTML()
-    message = widgets.HTML()
+    return {"retrain_button": retrain_button, "stop_button": stop_button}
+
+
+def _progress() -> dict:
     progress = widgets.FloatProgress(
         value=0.0,
         min=0.0,
@@ -80,14 +93,21 @@ def build(start, *, notebook, examples, note=True) -> PanelView:
         style={**_STYLE, "bar_color": plots.OKABE_ITO["blue"]},
         layout=widgets.Layout(width="45%"),
     )
-    progress_text = widgets.HTML("No run yet.")
+    return {
+        "estimate": widgets.HTML(),
+        "message": widgets.HTML(),
+        "progress": progress,
+        "progress_text": widgets.HTML("No run yet."),
+    }
+
+
+def _outputs() -> dict:
     curve_image = widgets.Image(
         value=plots.figure_png(plots.plot_live_curve([])),
         format="png",
         layout=widgets.Layout(max_width="100%"),
     )
     results = widgets.HTML("<i>Results appear here after the first run.</i>")
-    strip_image = _hidden_image()
     history = widgets.HTML(views.history_html([]))
     results.add_class("bilstm-results")
     history.add_class("bilstm-history")
@@ -98,60 +118,54 @@ def build(start, *, notebook, examples, note=True) -> PanelView:
         style=_STYLE,
         layout=widgets.Layout(width="95%"),
     )
-    compare_image = _hidden_image()
-    note_widget = widgets.HTML(views.note_html(notebook))
+    return {
+        "curve_image": curve_image,
+        "results": results,
+        "strip_image": _hidden_image(),
+        "history": history,
+        "compare": compare,
+        "compare_image": _hidden_image(),
+    }
+
+
+def _arrange(parts: dict, *, examples, note) -> widgets.VBox:
+    """The panel's one box: settings, buttons, curve, results, history."""
     section = "<b style='font-size:1.05em'>{}</b>".format
     grid = widgets.GridBox(
-        list(controls.values()),
+        list(parts["controls"].values()),
         layout=widgets.Layout(
             grid_template_columns="repeat(auto-fill, minmax(17em, 1fr))",
             grid_gap="4px 16px",
         ),
     )
     row = widgets.Layout(align_items="center")
+    buttons = [parts["retrain_button"], parts["stop_button"], parts["estimate"]]
     widget = widgets.VBox(
         [
             widgets.HTML(section("Settings")),
             grid,
-            widgets.HBox([retrain_button, stop_button, estimate], layout=row),
-            widgets.HBox([progress, progress_text], layout=row),
-            message,
+            widgets.HBox(buttons, layout=row),
+            widgets.HBox([parts["progress"], parts["progress_text"]], layout=row),
+            parts["message"],
             widgets.HTML(section("Learning curve")),
-            curve_image,
+            parts["curve_image"],
             widgets.HTML(section("Results on test sequences")),
-            results,
-            *([strip_image] if examples else []),
+            parts["results"],
+            *([parts["strip_image"]] if examples else []),
             widgets.HTML(section("Run history")),
-            history,
+            parts["history"],
             widgets.HTML(
                 "Choose runs to overlay their learning curves "
                 "(Ctrl- or Shift-click for several):"
             ),
-            compare,
-            compare_image,
-            *([note_widget] if note else []),
+            parts["compare"],
+            parts["compare_image"],
+            *([parts["note"]] if note else []),
         ],
         layout=widgets.Layout(max_width="900px"),
     )
     widget.add_class("bilstm-training-panel")
-    return PanelView(
-        controls=controls,
-        retrain_button=retrain_button,
-        stop_button=stop_button,
-        estimate=estimate,
-        message=message,
-        progress=progress,
-        progress_text=progress_text,
-        curve_image=curve_image,
-        results=results,
-        strip_image=strip_image,
-        history=history,
-        compare=compare,
-        compare_image=compare_image,
-        note=note_widget,
-        widget=widget,
-        examples=examples,
-    )
+    return widget
 
 
 def _hidden_image():

@@ -102,18 +102,7 @@ class WordExplorer:
         )
         self.message = widgets.HTML()
         self.word.observe(lambda change: self.show(change["new"]), names="value")
-        self.controls = {
-            "n_train": widgets.BoundedIntText(
-                value=n_train, min=100, max=100_000, step=1000,
-                description="Training words", style=_STYLE,
-            ),
-            "epochs": widgets.BoundedIntText(
-                value=epochs, min=1, max=20, description="Epochs", style=_STYLE
-            ),
-            "seed": widgets.BoundedIntText(
-                value=seed, min=0, max=2**31 - 1, description="Seed", style=_STYLE
-            ),
-        }  # fmt: skip
+        self.controls = _training_controls(n_train, epochs, seed)
         self.retrain_button = widgets.Button(
             description="Retrain forward and bidirectional",
             button_style="primary",
@@ -126,18 +115,11 @@ class WordExplorer:
         self.scores = widgets.HTML()
         parts = [widgets.HBox([self.word]), self.message, self.image]
         if train_records is not None:
-            note = (
-                "<div style='font-size:0.9em;color:#444'>To retrain live, open "
-                f"<code>{html.escape(notebook)}</code> in JupyterLab and run all "
-                "cells; each press trains both readers again (a few seconds "
-                "per 5,000 words and epoch) and scores them on the held-out "
-                "words.</div>"
-            )
             parts += [
                 widgets.HBox(list(self.controls.values())),
                 widgets.HBox([self.retrain_button, self.status]),
                 self.scores,
-                widgets.HTML(note),
+                widgets.HTML(_retrain_note(notebook)),
             ]
         self.widget = widgets.VBox(parts, layout=widgets.Layout(max_width="900px"))
         self.widget.add_class("bilstm-word-explorer")
@@ -213,3 +195,28 @@ class WordExplorer:
         self.scores.value = scores_html(self.runs)
         self.show()
         return new
+
+
+def _training_controls(n_train, epochs, seed) -> dict:
+    return {
+        "n_train": widgets.BoundedIntText(
+            value=n_train, min=100, max=100_000, step=1000,
+            description="Training words", style=_STYLE,
+        ),
+        "epochs": widgets.BoundedIntText(
+            value=epochs, min=1, max=20, description="Epochs", style=_STYLE
+        ),
+        "seed": widgets.BoundedIntText(
+            value=seed, min=0, max=2**31 - 1, description="Seed", style=_STYLE
+        ),
+    }  # fmt: skip
+
+
+def _retrain_note(notebook) -> str:
+    return (
+        "<div style='font-size:0.9em;color:#444'>To retrain live, open "
+        f"<code>{html.escape(notebook)}</code> in JupyterLab and run all "
+        "cells; each press trains both readers again (a few seconds "
+        "per 5,000 words and epoch) and scores them on the held-out "
+        "words.</div>"
+    )

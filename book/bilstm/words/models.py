@@ -241,7 +241,7 @@ def evaluate_words(model, records) -> dict:
     right = predicted == stress
     steps_right = sum(
         int(((p > 0.5) == (np.arange(len(p)) == s)).sum())
-        for p, s in zip(proba, stress)
+        for p, s in zip(proba, stress, strict=True)
     )
     n_phonemes = sum(len(p) for p in proba)
     words_right = int(right.sum())
