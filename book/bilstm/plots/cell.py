@@ -73,16 +73,8 @@ def _pointwise(ax, xy, symbol, radius=0.3):
     ax.text(*xy, symbol, ha="center", va="center", fontsize=13, zorder=4)
 
 
-def plot_lstm_cell():
-    """Draw one LSTM cell: its four gates, the cell-state line and the outputs.
-
-    The top line carries the cell state from ``c_{t-1}`` to ``c_t``: it is
-    multiplied by the forget gate and has the gated candidate added, and
-    nothing else touches it. The bottom line carries ``[h_{t-1}, x_t]`` to
-    the four gates. Boxes are layers with weights (σ or tanh of ``x_t W +
-    h_{t-1} U + b``, one block each); circles act elementwise.
-    """
-    fig, ax = plt.subplots(figsize=(9, 5.4))
+def _draw_cell_background(ax):
+    """The grey rounded box that stands for the cell."""
     ax.add_patch(
         FancyBboxPatch(
             (0.6, 0.1),
@@ -94,17 +86,20 @@ def plot_lstm_cell():
             zorder=0,
         )
     )
-    top, bus, gates = 5.0, 0.8, 2.3
-    x_f, x_i, x_g, x_o, x_out = 2.5, 4.2, 5.6, 7.3, 8.8
 
-    # The cell-state line: x f, then + i*g.
+
+def _draw_cell_state_line(ax, top, x_f, x_g):
+    """The cell-state line at height ``top``: × f at ``x_f``, then + i*g at ``x_g``."""
     _line(ax, [(-0.4, top), (x_f - 0.3, top)], arrow=False, lw=2.6)
     _line(ax, [(x_f + 0.3, top), (x_g - 0.3, top)], arrow=False, lw=2.6)
     _line(ax, [(x_g + 0.3, top), (11.4, top)], lw=2.6)
     _pointwise(ax, (x_f, top), "×")
     _pointwise(ax, (x_g, top), "+")
 
-    # The input bus: h_{t-1} from the left, x_t from below, to every gate.
+
+def _draw_input_bus_and_gates(ax, bus, gates, xs):
+    """``[h_{t-1}, x_t]`` along the bus at ``bus`` up to the four gates at ``xs``."""
+    x_f, x_i, x_g, x_o = xs
     _line(ax, [(-0.4, bus), (x_o, bus)], arrow=False)
     _line(ax, [(1.3, -0.7), (1.3, bus)], arrow=False)
     for x in (x_f, x_i, x_g, x_o):
@@ -115,7 +110,9 @@ def plot_lstm_cell():
         _gate(ax, (x, gates), labels[key], GATE_COLORS[key])
         ax.text(x + 0.62, gates + 0.45, key, fontsize=12, style="italic")
 
-    # f multiplies the old cell state; i * g is added to it.
+
+def _draw_cell_update(ax, top, gates, x_f, x_i, x_g):
+    """f up to the old cell state; i * g up to the addition."""
     _line(ax, [(x_f, gates + 0.3), (x_f, top - 0.3)])
     mix = 3.7
     _line(ax, [(x_i, gates + 0.3), (x_i, mix), (x_g - 0.3, mix)])
@@ -123,7 +120,9 @@ def plot_lstm_cell():
     _pointwise(ax, (x_g, mix), "×")
     _line(ax, [(x_g, mix + 0.3), (x_g, top - 0.3)])
 
-    # h_t = o * tanh(c_t): out to the next step and up to the layer's output.
+
+def _draw_hidden_output(ax, top, bus, gates, x_o, x_out):
+    """``h_t = o * tanh(c_t)``: out to the next step and up to the layer's output."""
     _line(ax, [(x_out, top), (x_out, 4.1)])
     ax.add_patch(
         FancyBboxPatch(
@@ -143,6 +142,9 @@ def plot_lstm_cell():
     _line(ax, [(x_out + 0.3, gates), (9.8, gates), (9.8, bus), (11.4, bus)])
     _line(ax, [(9.8, gates), (9.8, 6.6)])
 
+
+def _draw_cell_labels(ax, top, bus, x_out):
+    """The state names at the ends of the lines, the two equations and the key."""
     text = {"fontsize": 12, "va": "center"}
     ax.text(-0.5, top, "$c_{t-1}$", ha="right", **text)
     ax.text(11.5, top, "$c_t$", ha="left", **text)
@@ -170,6 +172,31 @@ def plot_lstm_cell():
         va="center",
         color="0.25",
     )
+
+
+def plot_lstm_cell():
+    """Draw one LSTM cell: its four gates, the cell-state line and the outputs.
+
+    The top line carries the cell state from ``c_{t-1}`` to ``c_t``: it is
+    multiplied by the forget gate and has the gated candidate added, and
+    nothing else touches it. The bottom line carries ``[h_{t-1}, x_t]`` to
+    the four gates. Boxes are layers with weights (σ or tanh of ``x_t W +
+    h_{t-1} U + b``, one block each); circles act elementwise.
+    """
+    fig, ax = plt.subplots(figsize=(9, 5.4))
+    _draw_cell_background(ax)
+    top, bus, gates = 5.0, 0.8, 2.3
+    x_f, x_i, x_g, x_o, x_out = 2.5, 4.2, 5.6, 7.3, 8.8
+
+    # The cell-state line: x f, then + i*g.
+    _draw_cell_state_line(ax, top, x_f, x_g)
+    # The input bus: h_{t-1} from the left, x_t from below, to every gate.
+    _draw_input_bus_and_gates(ax, bus, gates, (x_f, x_i, x_g, x_o))
+    # f multiplies the old cell state; i * g is added to it.
+    _draw_cell_update(ax, top, gates, x_f, x_i, x_g)
+    # h_t = o * tanh(c_t): out to the next step and up to the layer's output.
+    _draw_hidden_output(ax, top, bus, gates, x_o, x_out)
+    _draw_cell_labels(ax, top, bus, x_out)
     ax.set_xlim(-1.6, 12.4)
     ax.set_ylim(-2.1, 7.2)
     ax.set_aspect("equal")

@@ -25,6 +25,48 @@ _HIGHLIGHT = (OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"], OKABE_ITO["bla
 _STATE_NAMES = {"c": "cell state $c$", "h": "hidden state $h$"}
 
 
+def _draw_sums(ax, j, steps, x, running, remaining, limit, flip):
+    """Sequence ``j``'s inputs, running and remaining sums and the limit."""
+    ax.bar(steps, x, color=OKABE_ITO["sky_blue"], label="input $x_t$")
+    ax.plot(
+        steps,
+        running,
+        "o-",
+        color=_DIRECTION_COLORS["forward"],
+        label="running sum",
+    )
+    ax.plot(
+        steps,
+        remaining,
+        "s-",
+        color=_DIRECTION_COLORS["backward"],
+        label="remaining sum",
+    )
+    ax.axhline(limit, color=OKABE_ITO["vermillion"], ls="--", label="limit")
+    ax.set_title(
+        f"sequence {j + 1}: label flips at step {flip}"
+        if flip
+        else f"sequence {j + 1}: label never flips",
+        fontsize=10,
+    )
+
+
+def _draw_state_units(ax, steps, values, units):
+    """Every unit of ``values`` ``(T, units)`` in grey, ``units`` in colour."""
+    ax.plot(steps, values, color="grey", lw=0.6, alpha=0.35)
+    for colour, unit in zip(_HIGHLIGHT, units, strict=False):  # up to 3 units
+        ax.plot(
+            steps,
+            values[:, unit],
+            "o-",
+            color=colour,
+            lw=1.8,
+            ms=3,
+            label=f"unit {unit}",
+        )
+    ax.axhline(0, color="black", lw=0.5)
+
+
 def plot_states_over_time(X, states, units, limit=None):
     """A few sequences with both directions' cell and hidden states, step by step.
 
@@ -62,48 +104,14 @@ def plot_states_over_time(X, states, units, limit=None):
         5, k, figsize=(3.9 * k + 0.6, 11.5), sharex=True, squeeze=False
     )
     for j in range(k):
-        ax = axes[0, j]
-        ax.bar(steps, X[j], color=OKABE_ITO["sky_blue"], label="input $x_t$")
-        ax.plot(
-            steps,
-            running[j],
-            "o-",
-            color=_DIRECTION_COLORS["forward"],
-            label="running sum",
-        )
-        ax.plot(
-            steps,
-            remaining[j],
-            "s-",
-            color=_DIRECTION_COLORS["backward"],
-            label="remaining sum",
-        )
-        ax.axhline(limit, color=OKABE_ITO["vermillion"], ls="--", label="limit")
-        ax.set_title(
-            f"sequence {j + 1}: label flips at step {flips[j]}"
-            if flips[j]
-            else f"sequence {j + 1}: label never flips",
-            fontsize=10,
+        _draw_sums(
+            axes[0, j], j, steps, X[j], running[j], remaining[j], limit, flips[j]
         )
         for row, (direction, part) in enumerate(rows, start=1):
-            ax = axes[row, j]
             values = np.asarray(states[direction][part])[j]
-            ax.plot(steps, values, color="grey", lw=0.6, alpha=0.35)
-            for colour, unit in zip(
-                _HIGHLIGHT, units[direction], strict=False
-            ):  # up to 3 units
-                ax.plot(
-                    steps,
-                    values[:, unit],
-                    "o-",
-                    color=colour,
-                    lw=1.8,
-                    ms=3,
-                    label=f"unit {unit}",
-                )
-            ax.axhline(0, color="black", lw=0.5)
+            _draw_state_units(axes[row, j], steps, values, units[direction])
             if j == 0:
-                ax.set_ylabel(f"{direction}\n{_STATE_NAMES[part]}")
+                axes[row, j].set_ylabel(f"{direction}\n{_STATE_NAMES[part]}")
         for ax in axes[:, j]:
             if flips[j]:
                 ax.axvline(flips[j], color="black", ls=":", lw=1)
