@@ -51,6 +51,7 @@ def test_speed_quick_run_writes_json(quick):
     assert "Speed ratio (plain fit / cached train):" in proc.stdout
     assert set(results) == {
         "settings",
+        "provenance",
         "environment",
         "lesson",
         "speedup",
