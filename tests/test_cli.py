@@ -10,6 +10,7 @@ import pytest
 from bilstm.cli import main
 
 
+@pytest.mark.slow
 def test_short_run_prints_the_lesson_and_json(tmp_path):
     path = tmp_path / "model.keras"
     run = subprocess.run(

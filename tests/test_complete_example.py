@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "book" / "complete_example.py"
 
 WITHOUT_BILSTM = (
@@ -17,6 +19,7 @@ WITHOUT_BILSTM = (
 )
 
 
+@pytest.mark.slow
 def test_the_complete_example_runs_without_the_book_and_learns():
     assert "bilstm" not in SCRIPT.read_text().split('"""', 2)[2]  # code, not docs
     proc = subprocess.run(

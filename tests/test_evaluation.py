@@ -53,6 +53,7 @@ def test_wilson_interval_is_exact_at_the_ends(trials):
     assert wilson_interval(trials, trials)[1] == 1.0
 
 
+@pytest.mark.slow
 def test_agrees_with_keras_evaluate():
     set_seed(0)
     model = build_model(10, 8)

@@ -43,6 +43,7 @@ def rows():
     return run_experiment(SETTINGS, SEEDS, steps_per_execution=2)
 
 
+@pytest.mark.slow
 def test_one_row_per_setting_and_seed(rows):
     assert len(rows) == len(SETTINGS) * len(SEEDS)
     assert [(r["name"], r["seed"]) for r in rows] == [
@@ -320,6 +321,7 @@ def test_other_threads_drawing_random_numbers_change_nothing(serial_rows):
     _assert_same_rows(serial_rows[:4], rows)
 
 
+@pytest.mark.slow
 def test_a_model_keras_cannot_rebuild_is_a_clear_error():
     class Twice(keras.layers.Layer):  # not registered: Keras cannot rebuild it
         def call(self, x):

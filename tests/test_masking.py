@@ -156,6 +156,7 @@ def padded():
     return get_padded_sequences(200, 10, 4, "post", rng=5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("masked", [False, True])
 def test_zero_weight_steps_do_not_change_training(padded, fast, masked):
@@ -325,6 +326,7 @@ def test_an_embedding_tagger_trains_on_integer_tokens(fast):
     assert after["accuracy"] > max(before["accuracy"], 0.9)
 
 
+@pytest.mark.slow
 def test_the_tagger_trains_the_same_on_both_paths_and_padding_is_invisible():
     X, y, _ = token_data()
     weights = {}

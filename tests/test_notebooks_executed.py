@@ -89,3 +89,20 @@ def test_every_notebook_depends_on_requirements_txt():
     for path in NOTEBOOKS:
         nb = json.loads(path.read_text())
         assert "requirements.txt" in nb["metadata"][nbstate.KEY]["sources"], path.name
+
+
+def test_prose_that_refers_to_an_unglued_name_is_found():
+    nb = _notebook()
+    glued = sorted(nbstate.glued_keys(nb))
+    assert glued, "the first notebook glues its numbers"
+    nb["cells"].append(
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": [
+                f"Both {{glue:text}}`{glued[0]}:.2f` and ",
+                "{glue:text}`no_such_name` appear.",
+            ],
+        }
+    )
+    assert nbstate.unglued_references(nb) == ["no_such_name"]

@@ -58,6 +58,7 @@ def test_jobs_default_to_one_and_to_every_dask_worker():
     assert script.parse_args(["--scheduler", "x", "--jobs", "3"]).jobs == 3
 
 
+@pytest.mark.slow
 def test_quick_run_writes_json_and_markdown(tmp_path):
     run_quick(SCRIPT, tmp_path)
     report = json.loads((tmp_path / "perfect_search.json").read_text())

@@ -22,6 +22,7 @@ def reference():
     return run(SETTING)
 
 
+@pytest.mark.slow
 def test_cli_panel_and_runner_train_bit_identical_weights(reference, tmp_path):
     want = reference.model.get_weights()
 
@@ -56,6 +57,7 @@ def test_a_run_records_what_it_did(reference):
     assert reference.training.steps == 300 and reference.seconds > 0
 
 
+@pytest.mark.slow
 def test_bad_settings_fail_before_anything_trains():
     with pytest.raises(ValueError, match="units must be a whole number"):
         run({"units": -1})
@@ -93,6 +95,7 @@ def test_weighted_data_and_a_separate_test_set():
         run(small, test_data=3)
 
 
+@pytest.mark.slow
 def test_two_runs_training_at_once_each_match_their_serial_run():
     # Run B builds its model while run A trains, and both then train at the
     # same time (different shapes, so different compiled programs): each must

@@ -311,6 +311,7 @@ def _tracked(**options):
         ((0, 1, 2), 1, 3),  # two waves (0, 1) and (2,), every seed tried
     ],
 )
+@pytest.mark.slow
 def test_parallel_seeds_follow_the_serial_rules(seeds, need, tried):
     setting = HOPELESS
     serial = try_setting(setting, seeds, need=need, **_tracked())
@@ -322,6 +323,7 @@ def test_parallel_seeds_follow_the_serial_rules(seeds, need, tried):
             assert one[key] == other[key]
 
 
+@pytest.mark.slow
 def test_a_setting_that_can_pass_runs_every_seed():
     setting = {**HOPELESS, "target": None}
     rows = try_setting(setting, (0, 1, 2), need=3, reached=lambda row: True)

@@ -92,6 +92,7 @@ class SequenceAt(keras.metrics.Metric):
         return {**super().get_config(), "position": self.position}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_both_paths_see_the_same_batches_in_the_same_order(data, shuffle):
     (X, _), _ = data
@@ -122,6 +123,7 @@ def test_both_paths_see_the_same_batches_in_the_same_order(data, shuffle):
     np.testing.assert_array_equal(seen[False], seen[True])
 
 
+@pytest.mark.slow
 def test_plain_and_fast_paths_train_the_same_weights(data):
     (X, y), _ = data
     weights = {}
@@ -141,6 +143,7 @@ def test_plain_and_fast_paths_train_the_same_weights(data):
     assert gap < 1e-5
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_model(data):
     (X, y), _ = data
     weights = []
@@ -243,6 +246,7 @@ def _sequence_classifier(n_timesteps=10):
     return model
 
 
+@pytest.mark.slow
 def test_one_label_per_sequence_on_both_paths(data):
     # A model with return_sequences=False has output (None, 1): train takes
     # y of shape (n, 1) and weights of shape (n,), on the fast path as on fit.

@@ -378,6 +378,7 @@ def test_explorer_shows_a_word_and_explains_unknown_ones():
         WordExplorer({})
 
 
+@pytest.mark.slow
 def test_explorer_retrains_both_readers(records):
     train, test = words.train_test_split(records[:3000], seed=0)
     model = words.build_tagger(units=2, embedding_dim=2)
@@ -433,6 +434,7 @@ def test_train_classifier_is_seeded(records):
     assert a.scores["n_words"] == 100 and 0 <= a.scores["accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_the_panel_and_run_train_the_word_task(records):
     # The training panel poses the stress task through words.task; it trains
     # the very tagger train_tagger trains with the same settings and seed.

@@ -99,6 +99,7 @@ def test_other_tf_xla_flags_of_the_user_are_kept(tmp_path):
     assert flags.startswith("--tf_xla_auto_jit=0 --tf_xla_persistent_cache_directory=")
 
 
+@pytest.mark.slow
 def test_a_cache_that_breaks_mid_run_does_not_break_training(tmp_path):
     proc = _python(TRAIN, "break", BILSTM_XLA_CACHE=str(tmp_path))
     assert len(proc.stdout.split()[-1]) == 64  # trained and printed its weights

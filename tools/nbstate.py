@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,6 +133,33 @@ def widget_views_without_state(nb: dict) -> list[str]:
     return missing
 
 
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`")
+
+
+def glued_keys(nb: dict) -> set[str]:
+    """The names the notebook's outputs glue (myst-nb's scrapbook metadata)."""
+    return {
+        out["metadata"]["scrapbook"]["name"]
+        for cell in code_cells(nb)
+        for out in cell.get("outputs", [])
+        if "scrapbook" in out.get("metadata", {})
+    }
+
+
+def unglued_references(nb: dict) -> list[str]:
+    """Glue names the prose refers to that no output glues (a build warning)."""
+    glued = glued_keys(nb)
+    return sorted(
+        {
+            key
+            for cell in nb["cells"]
+            if cell["cell_type"] == "markdown"
+            for key in GLUE_ROLE.findall(_source(cell))
+            if key not in glued
+        }
+    )
+
+
 def problems(path: Path) -> list[str]:
     """Everything that says the committed outputs are not the code's; [] if none."""
     nb = json.loads(Path(path).read_text())
@@ -142,6 +170,9 @@ def problems(path: Path) -> list[str]:
     views = widget_views_without_state(nb)
     if views:
         found.append(f"{len(views)} widget views have no saved state (blank in HTML)")
+    unglued = unglued_references(nb)
+    if unglued:
+        found.append(f"the prose refers to names no output glues: {unglued}")
     recorded = nb["metadata"].get(KEY)
     if not recorded:
         return found + ["no execution fingerprint: run tools/execute.py on it"]
