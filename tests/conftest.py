@@ -1,5 +1,7 @@
 """Shared fixtures. bilstm.setup() first: TensorFlow quiet, one thread, cached."""
 
+import os
+
 import bilstm
 
 bilstm.setup(verbose=False)
@@ -16,6 +18,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """Start each notebook's kernel without this process's ``TF_XLA_FLAGS``.
+
+    ``bilstm.setup()`` above put the cache folder into this process's
+    ``TF_XLA_FLAGS``, and a kernel inherits the environment. nbval starts a
+    notebook's kernel while setting up its first cell, so the variable is left
+    out for that moment: the kernel's own ``bilstm.setup()`` then chooses the
+    same folder and prints what a reader's kernel prints ("compiled programs
+    cached on disk") instead of "cached where TF_XLA_FLAGS says".
+    """
+    if item.path.suffix != ".ipynb" or "TF_XLA_FLAGS" not in os.environ:
+        return (yield)
+    flags = os.environ.pop("TF_XLA_FLAGS")
+    try:
+        return (yield)
+    finally:
+        os.environ["TF_XLA_FLAGS"] = flags
 
 
 @pytest.fixture(scope="session")
