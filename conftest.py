@@ -27,11 +27,12 @@ def pytest_runtest_setup(item):
     """Start each notebook's kernel without this process's ``TF_XLA_FLAGS``.
 
     ``bilstm.setup()`` in ``tests/conftest.py`` put the cache folder into
-    this process's ``TF_XLA_FLAGS``, and a kernel inherits the environment. nbval starts a
-    notebook's kernel while setting up its first cell, so the variable is left
-    out for that moment: the kernel's own ``bilstm.setup()`` then chooses the
-    same folder and prints what a reader's kernel prints ("compiled programs
-    cached on disk") instead of "cached where TF_XLA_FLAGS says".
+    this process's ``TF_XLA_FLAGS``, and a kernel inherits the environment.
+    nbval starts a notebook's kernel while setting up its first cell, so the
+    variable is left out for that moment: the kernel's own ``bilstm.setup()``
+    then chooses the same folder and prints what a reader's kernel prints
+    ("compiled programs cached on disk") instead of "cached where
+    TF_XLA_FLAGS says".
     """
     if item.path.suffix != ".ipynb" or "TF_XLA_FLAGS" not in os.environ:
         return (yield)
