@@ -104,3 +104,35 @@ def test_a_cache_that_breaks_mid_run_does_not_break_training(tmp_path):
     proc = _python(TRAIN, "break", BILSTM_XLA_CACHE=str(tmp_path))
     assert len(proc.stdout.split()[-1]) == 64  # trained and printed its weights
     assert "training goes on without XLA" in proc.stderr
+
+
+SAYS = "import bilstm; print(bilstm.setup(verbose=False)['cache'])"
+
+
+def test_a_child_of_a_set_up_process_reports_the_cache_on_disk(tmp_path):
+    """A kernel or worker inherits TF_XLA_FLAGS from a process that ran setup().
+
+    When the folder it names is the child's own, the child says what a reader's
+    kernel says; a folder the user chose is reported as the user's choice.
+    """
+    parent = _python(SHOW, BILSTM_XLA_CACHE=str(tmp_path)).stdout.strip()
+    assert parent.startswith("--tf_xla_persistent_cache_directory=" + str(tmp_path))
+    child = _python(SAYS, BILSTM_XLA_CACHE=str(tmp_path), TF_XLA_FLAGS=parent)
+    assert child.stdout.strip() == "compiled programs cached on disk"
+    other = f"--tf_xla_persistent_cache_directory={tmp_path / 'mine'}"
+    chosen = _python(SAYS, BILSTM_XLA_CACHE=str(tmp_path), TF_XLA_FLAGS=other)
+    assert chosen.stdout.strip() == "compiled programs cached where TF_XLA_FLAGS says"
+
+
+def test_tensorflow_warnings_stay_off_after_get_logger_resets_the_level():
+    """In an interactive kernel TensorFlow's get_logger() sets INFO again."""
+    code = (
+        "import sys; sys.ps1 = '>>> '\n"  # what makes TensorFlow think interactive
+        "import bilstm; bilstm.setup(verbose=False)\n"
+        "import tensorflow as tf\n"
+        "tf.get_logger().warning('a retracing warning')\n"
+        "tf.get_logger().error('an error')\n"
+    )
+    proc = _python(code, BILSTM_XLA_CACHE="off")
+    assert "a retracing warning" not in proc.stdout + proc.stderr
+    assert "an error" in proc.stdout + proc.stderr

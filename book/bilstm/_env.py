@@ -34,8 +34,10 @@ nothing depends on a hit. It lives in ``~/.cache/bilstm/xla`` (or
 and ``XLA_FLAGS`` (a program compiled for one instruction set must never run
 under another). ``BILSTM_XLA_CACHE=DIR`` moves it, ``BILSTM_XLA_CACHE=off``
 turns it off, and a ``TF_XLA_FLAGS`` that already names a cache directory is
-left alone. A folder that cannot be written, or a disk with less than
-``MIN_FREE_BYTES`` free, turns the cache off; if writing fails later,
+left alone (when it names this process's own folder, as in a kernel started
+by a process that ran :func:`setup`, it is reported as cached on disk). A
+folder that cannot be written, or a disk with less than ``MIN_FREE_BYTES``
+free, turns the cache off; if writing fails later,
 :func:`bilstm.training.train` carries on without XLA (see
 :class:`bilstm.programs.Program`). :func:`setup` deletes the oldest programs
 once the folder holds more than ``MAX_BYTES``.
@@ -150,6 +152,12 @@ def cache_folder() -> str | None:
 def _enable_xla_cache() -> str:
     flags = os.environ.get("TF_XLA_FLAGS", "")
     if CACHE_FLAG in flags:
+        named = cache_folder()
+        own = xla_cache_dir() if named else None
+        if own is not None and Path(named) == own:
+            # set by setup() in a parent process (a test run, the app's server):
+            # this process's own cache folder, so it is cached on disk as usual
+            return "compiled programs cached on disk"
         # the user chose a cache (or "--...directory=" to turn it off)
         return "compiled programs cached where TF_XLA_FLAGS says"
     folder = xla_cache_dir()
@@ -161,6 +169,10 @@ def _enable_xla_cache() -> str:
 
 
 _DONE: dict = {}
+
+
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def setup(*, threads: int | None = 1, verbose: bool = True) -> dict:
@@ -199,7 +211,12 @@ def setup(*, threads: int | None = 1, verbose: bool = True) -> dict:
                 f"threads must be a whole number >= 1 or None, got {threads!r}"
             )
         os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logger = logging.getLogger("tensorflow")
+    logger.setLevel(logging.ERROR)
+    # In an interactive kernel, TensorFlow's get_logger() later sets the level
+    # back to INFO (and adds a stdout handler), which would put warnings such
+    # as "triggered tf.function retracing" into cell outputs; a filter stays.
+    logger.addFilter(_errors_only)
     cache = _enable_xla_cache()
     per_op = (
         "TensorFlow's own threads"
