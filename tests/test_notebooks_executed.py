@@ -106,3 +106,28 @@ def test_prose_that_refers_to_an_unglued_name_is_found():
         }
     )
     assert nbstate.unglued_references(nb) == ["no_such_name"]
+
+
+def test_a_solution_whose_code_only_sits_in_its_text_is_found():
+    """Every exercise solution's code is a code cell, so nbval runs it."""
+    nb = _notebook()
+    assert nbstate.solutions_with_unrun_code(nb) == []
+    nb["cells"].append(
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": [
+                "````{solution} some-exercise\n",
+                ":class: dropdown\n",
+                "\n",
+                "```python\n",
+                "print(no_such_function())\n",
+                "```\n",
+                "````\n",
+                "```{solution} prose-only\n",
+                "Words, and `inline code`, run nothing.\n",
+                "```\n",
+            ],
+        }
+    )
+    assert nbstate.solutions_with_unrun_code(nb) == ["some-exercise"]

@@ -160,6 +160,27 @@ def unglued_references(nb: dict) -> list[str]:
     )
 
 
+SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}\s+(\S+)\n(.*?)^\1\s*$", re.S | re.M)
+CODE_FENCE = re.compile(r"^`{3,}\s*(python|py|ipython3?)\s*$", re.M)
+
+
+def solutions_with_unrun_code(nb: dict) -> list[str]:
+    """Labels of ``{solution}`` directives that show Python code in their text.
+
+    Such code is only printed: nbval never runs it, so it can break against
+    the package unseen. A solution with code is written as a gated solution
+    instead (``{solution-start}``, code cells, ``{solution-end}``), whose code
+    cells run with the rest of the notebook.
+    """
+    return [
+        match.group(2)
+        for cell in nb["cells"]
+        if cell["cell_type"] == "markdown"
+        for match in SOLUTION.finditer(_source(cell))
+        if CODE_FENCE.search(match.group(3))
+    ]
+
+
 def problems(path: Path) -> list[str]:
     """Everything that says the committed outputs are not the code's; [] if none."""
     nb = json.loads(Path(path).read_text())
@@ -173,6 +194,9 @@ def problems(path: Path) -> list[str]:
     unglued = unglued_references(nb)
     if unglued:
         found.append(f"the prose refers to names no output glues: {unglued}")
+    printed = solutions_with_unrun_code(nb)
+    if printed:
+        found.append(f"solutions whose code no cell runs (gate them): {printed}")
     recorded = nb["metadata"].get(KEY)
     if not recorded:
         return found + ["no execution fingerprint: run tools/execute.py on it"]
