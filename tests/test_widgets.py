@@ -318,7 +318,9 @@ def test_views_are_pure_functions_of_run_dicts():
         "status": "failed",
         "error": "MemoryError: no",
     }
-    assert views.run_label(run) == "run 2: forward, length 10, batch 10, cells 50"
+    assert views.run_label(run) == (
+        "run 2: forward, length 10, batch 10, units 50, 50,000 sequences, seed 1"
+    )
     table = views.history_html([run])
     assert table.count("<tr>") == 2 and "failed" in table and "50,000" in table
     assert ">–<" in table  # no merge mode for one direction, no steps yet

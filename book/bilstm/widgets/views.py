@@ -53,13 +53,18 @@ def _warn(text):
 
 
 def run_label(run):
-    """``"run 2: bidirectional concat, length 10, batch 10, cells 50"``."""
+    """Every setting a control sets, so that two runs' labels differ.
+
+    ``"run 2: bidirectional concat, length 10, batch 10, units 50, 50,000
+    sequences, seed 1"``.
+    """
     how = run["direction"] + (
         f" {run['merge_mode']}" if run["direction"] == "bidirectional" else ""
     )
     return (
         f"run {run['number']}: {how}, length {run['n_timesteps']}, "
-        f"batch {run['batch_size']}, cells {run['units']}"
+        f"batch {run['batch_size']}, units {run['units']}, "
+        f"{run['n_train']:,} sequences, seed {run['seed']}"
     )
 
 
