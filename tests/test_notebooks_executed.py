@@ -131,3 +131,12 @@ def test_a_solution_whose_code_only_sits_in_its_text_is_found():
         }
     )
     assert nbstate.solutions_with_unrun_code(nb) == ["some-exercise"]
+
+
+def test_a_python_files_digest_does_not_depend_on_the_python_version(tmp_path):
+    """ast.dump differs between 3.11, 3.12 and 3.13; the digest may not."""
+    source = tmp_path / "m.py"
+    source.write_text('"""Doc."""\n\n\ndef f(x, *, y=1):\n    return x + y  # note\n')
+    assert nbstate.file_digest(source) == (
+        "cfa8f15f2028ce98fe5786b258de02e66f1f646c7b3ef2bbaa67db8fa615fdc8"
+    )

@@ -68,7 +68,27 @@ def file_digest(path: Path) -> str:
     if Path(path).suffix != ".py":
         return _sha(data)
     tree = _without_docstrings(ast.parse(data))
-    return _sha(ast.dump(tree, include_attributes=False).encode())
+    return _sha(_canonical(tree).encode())
+
+
+def _canonical(node) -> str:
+    """The tree as text, the same on Python 3.11 to 3.13.
+
+    ``ast.dump`` is not: 3.12 added fields (``type_params``) and 3.13 dumps
+    empty ones differently, so every digest changed with the Python. Fields
+    that are empty or None are left out, which is what a new field is in code
+    that does not use it.
+    """
+    if isinstance(node, ast.AST):
+        fields = [
+            f"{name}={_canonical(value)}"
+            for name, value in ast.iter_fields(node)
+            if value is not None and value != []
+        ]
+        return f"{type(node).__name__}({','.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ",".join(_canonical(item) for item in node) + "]"
+    return repr(node)
 
 
 def code_cells(nb: dict) -> list[dict]:
