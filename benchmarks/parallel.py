@@ -45,10 +45,10 @@ from bilstm.experiments import run_experiment
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE = {"n_timesteps": 10, "n_train": 20_000, "batch_size": 10, "n_test": 1_000}
 SETTINGS = [
-    {**BASE, "name": "4 cells", "units": 4},
-    {**BASE, "name": "8 cells", "units": 8},
-    {**BASE, "name": "16 cells", "units": 16},
-    {**BASE, "name": "16 cells, forward", "units": 16, "direction": "forward"},
+    {**BASE, "name": "4 units", "units": 4},
+    {**BASE, "name": "8 units", "units": 8},
+    {**BASE, "name": "16 units", "units": 16},
+    {**BASE, "name": "16 units, forward", "units": 16, "direction": "forward"},
 ]
 SEEDS = [0, 1]
 QUICK = {"n_timesteps": 5, "n_train": 200, "batch_size": 10, "n_test": 20}

@@ -133,14 +133,15 @@ from bilstm.data import get_sequences
 from bilstm.evaluation import evaluate
 from bilstm.model import build_model
 from bilstm.seeding import set_seed
+from bilstm.settings import SETTINGS
 from bilstm.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 README = ROOT / "README.md"
 README_START, README_END = "<!-- speed:start -->", "<!-- speed:end -->"
-N_TIMESTEPS = 10
-LESSON_BATCH = 10
+N_TIMESTEPS = SETTINGS["n_timesteps"].default
+LESSON_BATCH = SETTINGS["batch_size"].default
 CHUNKS_TRIED = (1, 50, 200)
 BATCH_SIZES = (10, 32, 100)
 REPEATS = 5

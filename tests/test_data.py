@@ -4,8 +4,8 @@ import sys
 import numpy as np
 import pytest
 
+from bilstm.checks import check_x
 from bilstm.data import (
-    check_x,
     cumsum_labels,
     flip_step,
     get_sequence,

@@ -16,6 +16,15 @@ from bilstm.seeding import set_seed
 from bilstm.training import train
 
 
+def test_evaluate_takes_sequences_without_their_feature_axis():
+    """(n, T) inputs and labels, as predict_proba takes X: the same scores."""
+    y = np.array([[0, 0, 1, 1], [0, 1, 1, 1]], np.float32)[..., None]
+    model = Fixed([[0.1, 0.2, 0.9, 0.8], [0.1, 0.4, 0.7, 0.9]])
+    full = evaluate(model, np.zeros_like(y), y)
+    flat = evaluate(model, np.zeros_like(y)[..., 0], y[..., 0])
+    assert flat["accuracy"] == full["accuracy"] and flat["loss"] == full["loss"]
+
+
 def test_per_step_and_whole_sequence_accuracy_by_hand():
     y = np.array([[0, 0, 1, 1], [0, 1, 1, 1], [0, 0, 0, 1]], np.float32)[..., None]
     proba = [[0.1, 0.2, 0.9, 0.8], [0.1, 0.4, 0.7, 0.9], [0.2, 0.6, 0.3, 0.9]]

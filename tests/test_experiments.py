@@ -173,7 +173,7 @@ def test_custom_build():
     (row,) = run_experiment([setting], [0], keep_models=True)
     assert row["params"] == (1 + 2 + 1) * 2 + 3
     assert row["model"].count_params() == row["params"]
-    assert calls == [(60, 4), (20, 4)]  # training, then test sequences
+    assert calls == [(20, 4), (60, 4)]  # the test set (drawn once), then training
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_dask_cluster_gives_the_serial_rows(serial_rows):
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: 8787 may be taken
         ) as cluster,
         distributed.Client(cluster),
         joblib.parallel_config(backend="dask"),

@@ -17,6 +17,7 @@ HEAVY = ("tensorflow", "keras", "matplotlib", "ipywidgets")
 PURE = {
     "bilstm": (),
     "bilstm.settings": (),
+    "bilstm.checks": (),
     "bilstm.data": (),
     "bilstm.curves": (),
     "bilstm.summaries": (),

@@ -7,9 +7,9 @@ import pytest
 from _stand_ins import Fixed
 from keras import layers
 
+from bilstm.checks import check_x
 from bilstm.data import (
     PADDINGS,
-    check_x,
     cumsum_labels,
     extend_padding,
     get_padded_sequences,

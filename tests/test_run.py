@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from bilstm import run
+from bilstm.runs import test_sequences as draw_test_set
 from bilstm.cli import main
 from bilstm.experiments import run_experiment
 from bilstm.widgets import TrainingPanel
@@ -143,5 +144,14 @@ def test_run_can_train_without_scoring_or_score_its_own_way(reference):
     own = run(SETTING, score=lambda model: {"params": model.count_params()})
     assert own.scores == {"params": reference.model.count_params()}
     assert own.test is None
-    with pytest.raises(ValueError, match="score must be True, False or a function"):
+    with pytest.raises(ValueError, match="score must be True, False, a Sequences"):
         run(SETTING, score="yes")
+
+
+def test_run_scores_on_a_test_set_it_is_given(reference):
+    """``score=Sequences``: that test set, so a caller can draw it once."""
+    test = draw_test_set(SETTING)
+    given = run(SETTING, score=test)
+    assert given.test is test
+    assert given.scores["accuracy"] == reference.scores["accuracy"]
+    assert given.scores["loss"] == reference.scores["loss"]

@@ -255,7 +255,7 @@ def test_winners_break_ties_on_the_other_measure():
 
 
 def test_winners_need_setting_summaries():
-    with pytest.raises(ValueError, match="list of dicts"):
+    with pytest.raises(ValueError, match="list of result dicts"):
         winners(_result(4, 201, True, 1.0))
     with pytest.raises(ValueError, match=r"result 0 has no \['median_seconds'\]"):
         winners([{"passed": True, "params": 3}])
@@ -337,7 +337,7 @@ def test_a_setting_that_can_pass_runs_every_seed():
     "seeds, options, message",
     [
         ((0, 1), {"need": 3}, "need must be at most the number of seeds"),
-        ((0, 0), {}, "distinct seeds"),
+        ((0, 0), {}, "seeds must be distinct"),
         (3, {}, "seeds must be a list"),
         ((0, 1), {"need": 1, "n_jobs": 0}, "n_jobs must be a whole number >= 1"),
         ((0, 1), {"need": 1, "n_jobs": 1.5}, "n_jobs must be a whole number >= 1"),

@@ -3,6 +3,7 @@
 Layers, bottom up (each imports only those above it in this list)::
 
     settings     every setting once: name, the lesson's default, bounds, help
+    checks       the shared argument checks: whole numbers, shapes, lists, seeds
     palette      the book's colours (Okabe-Ito), for figures and HTML
     data         the cumulative sum problem: sequences and labels (NumPy only)
     curves       learning curves as arrays (NumPy only)
@@ -13,7 +14,8 @@ Layers, bottom up (each imports only those above it in this list)::
     training     train: the fast, compiled fitting loop (same steps as fit)
     evaluation   loss, accuracies, intervals and predictions on sequences
     runs         run(settings): seed, data, build, train, evaluate, one way
-    experiments  run_experiment: settings x seeds -> tidy rows (joblib, Dask)
+    parallel     independent runs in worker processes (joblib, or Dask via joblib)
+    experiments  run_experiment: settings x seeds -> tidy rows (serial or parallel)
     search       settings that pass a test: stopping rule, closest call, winners
     scratch/     the lesson's model in NumPy, forward and backward (cell, network)
     inspect/     what a trained model computes, states to ablations (states, probes)

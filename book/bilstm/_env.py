@@ -205,11 +205,7 @@ def setup(*, threads: int | None = 1, verbose: bool = True) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(
-                f"threads must be a whole number >= 1 or None, got {threads!r}"
-            )
+    if threads is not None:  # checked above
         os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     logger = logging.getLogger("tensorflow")
     logger.setLevel(logging.ERROR)

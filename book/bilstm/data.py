@@ -17,18 +17,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import check_positive_int, check_sample_weight
 from .settings import check_choice
 
 __all__ = [
     "Sequences",
-    "check_positive_int",
-    "check_x",
-    "check_xy",
     "cumsum_labels",
     "extend_padding",
     "flip_step",
     "PADDINGS",
-    "check_sample_weight",
     "get_padded_sequences",
     "get_sequence",
     "get_sequences",
@@ -36,18 +33,6 @@ __all__ = [
     "make_rng",
     "squeeze_features",
 ]
-
-
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(
-            f"{name} must be a whole number >= {minimum}, got {value!r} "
-            f"({type(value).__name__})"
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value}")
-    return int(value)
 
 
 class Sequences(NamedTuple):
@@ -79,92 +64,6 @@ class Sequences(NamedTuple):
 
 #: Where :func:`get_padded_sequences` puts the padding: after or before.
 PADDINGS = ("post", "pre")
-
-
-def check_x(model, X) -> np.ndarray:
-    """Check that inputs ``X`` fit ``model``; return them as an array.
-
-    ``X`` must be shaped like the model's input and hold at least one
-    sequence. For the lesson's models that is ``(n_sequences, n_timesteps,
-    1)``, returned as float32. A model whose input is ``(None,)`` or
-    ``(n_timesteps,)`` per sequence (token indices, read by an ``Embedding``)
-    takes a 2-D ``(n_sequences, n_timesteps)`` array; whole numbers are
-    returned as int32, anything else as float32. A ``None`` time dimension
-    accepts sequences of any length. Only ``model.input_shape`` is read, so
-    this needs no Keras.
-    """
-    expected = tuple(model.input_shape[1:])
-    X = np.asarray(X)
-    integer = len(expected) == 1 and (
-        np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.bool_)
-    )
-    X = X.astype(np.int32 if integer else np.float32, copy=False)
-    fits = X.ndim == 1 + len(expected) and all(
-        want is None or got == want
-        for got, want in zip(X.shape[1:], expected, strict=True)
-    )
-    if not fits:
-        steps = "n_timesteps" if expected[0] is None else expected[0]
-        shape = ", ".join(["n_sequences", str(steps), *map(str, expected[1:])])
-        length = "any" if expected[0] is None else expected[0]
-        raise ValueError(
-            f"X must have shape ({shape}) for this model (sequence length "
-            f"{length}), got {X.shape}"
-        )
-    if len(X) == 0:
-        raise ValueError("X must hold at least one sequence")
-    if X.shape[1] == 0:
-        raise ValueError("X must hold at least one time step")
-    return X
-
-
-def check_xy(model, X, y):
-    """Check that ``X`` and ``y`` fit ``model``; return them as arrays.
-
-    ``X`` as :func:`bilstm.data.check_x` returns it (float32, or int32 token
-    indices for a model with 2-D input). ``y`` is float32: one label per step,
-    ``(n_sequences, n_timesteps, 1)``, for a model that labels every step (an
-    output of shape ``(None, n_timesteps, 1)``, as the lesson's), or one label
-    per sequence, ``(n_sequences, k)``, for a model whose output is ``(None,
-    k)`` (``return_sequences=False``).
-    """
-    X = check_x(model, X)
-    y = np.asarray(y, dtype=np.float32)
-    output = tuple(model.output_shape)
-    want = X.shape[:2] + (1,) if len(output) == 3 else (len(X), output[-1])
-    if y.shape != want:
-        what = "one label per step" if len(output) == 3 else "one label per sequence"
-        raise ValueError(
-            f"y must have shape {want} to match X and the model's output "
-            f"{output} ({what}), got {y.shape}"
-        )
-    return X, y
-
-
-def check_sample_weight(sample_weight, shape) -> np.ndarray:
-    """Weights for the labels of sequences of ``shape``, as a float32 array.
-
-    Per step: ``shape`` starts ``(n_sequences, n_timesteps)`` (``X.shape``
-    does), and ``sample_weight`` is ``(n_sequences, n_timesteps)`` (or with a
-    trailing axis of 1): 1 on the steps that count, 0 on padding. Per
-    sequence, for a model with one label per sequence: ``shape`` is
-    ``(n_sequences,)`` and so is ``sample_weight``. The weights must be finite
-    and never negative. Returns them shaped ``shape[:2]``.
-    """
-    want = tuple(shape[:2])
-    w = np.asarray(sample_weight, dtype=np.float32)
-    if w.ndim == len(want) + 1 and w.shape[-1] == 1:
-        w = w[..., 0]
-    if w.shape != want:
-        what = (
-            "one weight per step of every sequence"
-            if len(want) == 2
-            else "one weight per sequence"
-        )
-        raise ValueError(f"sample_weight must have shape {want}: {what}, got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("sample_weight must be finite and >= 0 (0 on padding)")
-    return w
 
 
 def squeeze_features(values, dtype=np.float64) -> np.ndarray:

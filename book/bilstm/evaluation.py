@@ -6,15 +6,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .data import (
-    check_positive_int,
-    check_sample_weight,
-    check_x,
-    check_xy,
-    get_sequences,
-    limit_for,
-    squeeze_features,
-)
+from .checks import check_positive_int, check_sample_weight, check_x, check_xy
+from .data import get_sequences, limit_for, squeeze_features
 from .summaries import CLIP, wilson_interval
 
 __all__ = [
@@ -120,10 +113,16 @@ def evaluate(model, X, y, sample_weight=None) -> dict:
     1)``: every sequence is one step, so ``accuracy`` and
     ``sequence_accuracy`` are both the share of sequences right, and
     ``sample_weight`` (0s and 1s, ``(n_sequences,)``) chooses the sequences.
+
+    ``X`` and ``y`` may also come without their trailing axis of one feature,
+    as ``(n_sequences, n_timesteps)``, as :func:`predict_proba` accepts ``X``.
     """
     if len(model.output_shape) == 2:
         return _evaluate_per_sequence(model, X, y, sample_weight)
-    X, y = check_xy(model, X, y)
+    y = np.asarray(y)
+    if y.ndim == 2:  # one label per step as (n, T), like X may come
+        y = y[..., np.newaxis]
+    X, y = check_xy(model, as_model_input(model, X), y)
     proba, mask = _predict(model, X)
     truth = y.astype(np.float64)
     if sample_weight is None:

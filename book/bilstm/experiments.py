@@ -25,10 +25,6 @@ same call runs on a Dask cluster under ``joblib.parallel_config(backend="dask")`
 from __future__ import annotations
 
 import numbers
-import os
-import pickle
-import platform
-import threading
 
 import keras
 import numpy as np
@@ -36,8 +32,9 @@ import tensorflow as tf
 
 from . import settings as _settings
 from .curves import window_curve
-from .data import check_positive_int, check_sample_weight
+from .checks import check_dicts, check_positive_int, check_sample_weight, check_seeds
 from .evaluation import input_mask
+from .parallel import run_in_workers
 from .runs import run, test_sequences
 from .settings import STEPS_PER_EXECUTION
 from .summaries import curves, first_reaching, group, summarize, values
@@ -69,16 +66,11 @@ _EXTRA_KEYS = {"name", "build", "data", "target", "test_seed"}
 
 
 def _check_settings(settings):
-    if isinstance(settings, dict) or not isinstance(settings, (list, tuple)):
-        raise ValueError("settings must be a list of dicts")
+    settings = check_dicts(settings, "settings", "setting")
     if not settings:
         raise ValueError("settings must hold at least one setting")
     checked, names = [], set()
     for i, setting in enumerate(settings):
-        if not isinstance(setting, dict):
-            raise ValueError(
-                f"setting {i} must be a dict, got {type(setting).__name__}"
-            )
         if "seed" in setting:
             raise ValueError(
                 f"setting {i} gives a seed; seeds are run_experiment's second argument"
@@ -104,16 +96,6 @@ def _check_settings(settings):
         names.add(full["name"])
         checked.append(full)
     return checked
-
-
-def _check_seeds(seeds):
-    seeds = list(seeds) if not isinstance(seeds, numbers.Integral) else None
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of whole numbers >= 0")
-    seeds = [check_positive_int("seed", s, minimum=0) for s in seeds]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    return seeds
 
 
 class _TestTracker(keras.callbacks.Callback):
@@ -226,7 +208,7 @@ def run_experiment(
             rows = run_experiment(settings, seeds, n_jobs=-1)
     """
     settings = _check_settings(settings)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     check_positive_int("steps_per_execution", steps_per_execution)
     n_jobs = _check_n_jobs(n_jobs)
     if any(s.get("target") is not None for s in settings) and not track_test:
@@ -240,8 +222,8 @@ def run_experiment(
             for setting, seed in pairs
         )
     else:
-        runs = _run_parallel(
-            pairs, track_test, steps_per_execution, keep_models, n_jobs
+        runs = run_in_workers(
+            _one_run, pairs, (track_test, steps_per_execution), keep_models, n_jobs
         )
     rows = []
     for row in runs:
@@ -255,96 +237,6 @@ def _finish_row(row, keep_model):
     model = row.pop("_model")
     if keep_model:
         row["model"] = model
-    return row
-
-
-# --- runs in worker processes (joblib, or a Dask cluster through joblib) --------
-
-_WORKER_THREADS = 1  # TensorFlow's intra- and inter-op threads in each worker
-_RUN_LOCK = threading.Lock()
-
-
-def _process_id():
-    return platform.node(), os.getpid()
-
-
-def _run_parallel(pairs, track_test, steps_per_execution, keep_models, n_jobs):
-    try:
-        import joblib
-    except ImportError as error:
-        raise ImportError(
-            "n_jobs other than 1 needs joblib: pip install joblib"
-        ) from error
-
-    for setting in {s["name"]: s for s, _ in pairs}.values():
-        if "build" in setting or "data" in setting:
-            _check_picklable(setting)
-    parent = _process_id()
-    jobs = (
-        joblib.delayed(_worker_run)(
-            setting, seed, track_test, steps_per_execution, keep_models, parent
-        )
-        for setting, seed in pairs
-    )
-    # In order, as each finishes, so that progress sees the rows as they come.
-    results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    for row in results:
-        if keep_models:
-            row["model"] = _unpickle_model(row.pop("_model_pickle"), row)
-        yield row
-
-
-def _check_picklable(setting):
-    import cloudpickle  # what joblib (loky) and Dask send functions with
-
-    try:
-        cloudpickle.dumps({k: setting[k] for k in ("build", "data") if k in setting})
-    except Exception as error:
-        raise ValueError(
-            f"setting {setting['name']!r}: its build or data function cannot be "
-            f"sent to worker processes ({type(error).__name__}: {error}); make it "
-            "picklable or use n_jobs=1"
-        ) from error
-
-
-def _unpickle_model(blob, row):
-    try:
-        return pickle.loads(blob)
-    except Exception as error:
-        raise ValueError(
-            f"run {row['name']!r} seed {row['seed']}: the trained model could not "
-            f"be rebuilt from the worker ({type(error).__name__}: "
-            f"{str(error)[:200]}); register "
-            "its custom layers with keras.saving.register_keras_serializable, or "
-            "use keep_models=True with n_jobs=1"
-        ) from error
-
-
-def _limit_threads():
-    """Run TensorFlow on ``_WORKER_THREADS`` threads in this worker process.
-
-    Possible only before TensorFlow starts its runtime (the first operation);
-    a worker that already ran TensorFlow keeps the threads it has.
-    """
-    threading_config = tf.config.threading
-    try:
-        threading_config.set_intra_op_parallelism_threads(_WORKER_THREADS)
-        threading_config.set_inter_op_parallelism_threads(_WORKER_THREADS)
-    except RuntimeError:
-        pass
-
-
-def _worker_run(setting, seed, track_test, steps_per_execution, keep_model, parent):
-    """One run in a worker; the model, if kept, comes back as pickled bytes."""
-    if _process_id() != parent:  # not the caller's own process (threading backend)
-        _limit_threads()
-    # Seeds are process-wide: runs that share a process (a threaded Dask worker,
-    # joblib's threading backend) take turns, so each run sees only its own.
-    with _RUN_LOCK:
-        row = _one_run(setting, seed, track_test, steps_per_execution)
-        model = row.pop("_model")
-        if keep_model:
-            row["_model_pickle"] = pickle.dumps(model)
     return row
 
 
@@ -365,17 +257,15 @@ def _one_run(setting, seed, track_test, steps_per_execution):
     settings = {key: setting[key] for key in SWEEP}
     settings["seed"] = seed
     problem = {"data": setting.get("data"), "test_seed": setting.get("test_seed")}
-    tracker = None
-    if track_test:  # scores the very test sequences run() will score
-        tracker = _TestTracker(
-            test_sequences(settings, **problem), setting.get("target")
-        )
+    test = test_sequences(settings, **problem)  # drawn once: tracked and scored
+    tracker = _TestTracker(test, setting.get("target")) if track_test else None
     result = run(
         settings,
         build=setting.get("build"),
+        score=test,
         callbacks=[] if tracker is None else [tracker],
         steps_per_execution=steps_per_execution,
-        **problem,
+        data=problem["data"],
     )
     model, scores, bs = result.model, result.scores, setting["batch_size"]
     window = window_curve(result.training.curve)

@@ -10,7 +10,7 @@ from keras import layers
 
 import numpy as np
 
-from .data import check_positive_int
+from .checks import check_positive_int
 from .settings import SETTINGS, check_choice
 
 __all__ = [
@@ -128,12 +128,12 @@ def check_learning_rate(learning_rate):
 
 
 def build_model(
-    n_timesteps: int | None = 10,
-    units: int = 50,
-    merge_mode: str = "concat",
-    direction: str = "bidirectional",
+    n_timesteps: int | None = SETTINGS["n_timesteps"].default,
+    units: int = SETTINGS["units"].default,
+    merge_mode: str = SETTINGS["merge_mode"].default,
+    direction: str = SETTINGS["direction"].default,
     *,
-    learning_rate=0.001,
+    learning_rate=SETTINGS["learning_rate"].default,
     mask: bool = False,
     seed: int | None = None,
 ) -> keras.Model:

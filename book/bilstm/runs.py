@@ -21,7 +21,8 @@ import keras
 import numpy as np
 
 from . import settings as _settings
-from .data import Sequences, check_positive_int, get_sequences
+from .checks import check_positive_int
+from .data import Sequences, get_sequences
 from .evaluation import evaluate
 from .model import build_model
 from .seeding import seeded, stream
@@ -47,7 +48,8 @@ class RunResult:
     """What :func:`run` made and measured.
 
     ``settings`` are the full, checked settings (seed included); ``test``
-    the test :class:`~bilstm.data.Sequences` and ``scores``
+    the test :class:`~bilstm.data.Sequences` (drawn, or the one passed as
+    ``score``) and ``scores``
     :func:`bilstm.evaluation.evaluate` on them (or what ``run``'s ``score``
     function returned, with ``test`` None; both None with ``score=False``);
     ``training`` is :func:`bilstm.training.train`'s result and ``seconds``
@@ -175,9 +177,12 @@ def run(
     so that runs of several seeds share one test set.
 
     ``score``: ``True`` draws the test sequences (:func:`test_sequences`)
-    and scores the model on them with :func:`bilstm.evaluate`; ``False``
-    only trains (no test draw); a function ``score(model)`` scores it another
-    way, and its result is the run's ``scores``.
+    and scores the model on them with :func:`bilstm.evaluate`; a
+    :class:`~bilstm.data.Sequences` is a fixed test set to score on instead
+    (drawn once by the caller, for example to share it between runs or to
+    track it while training); ``False`` only trains (no test draw); a
+    function ``score(model)`` scores it another way, and its result is the
+    run's ``scores``.
 
     ``callbacks`` are Keras callbacks for :func:`bilstm.train` (they see
     ``on_train_batch_end`` once every ``steps_per_execution`` batches); one
@@ -186,8 +191,11 @@ def run(
     """
     s = _settings.check(settings)
     check_functions(build=build, data=data, test_data=test_data)
-    if not isinstance(score, bool) and not callable(score):
-        raise ValueError(f"score must be True, False or a function, got {score!r}")
+    if not isinstance(score, (bool, Sequences)) and not callable(score):
+        raise ValueError(
+            "score must be True, False, a Sequences test set or a function, "
+            f"got {score!r}"
+        )
     seed = s["seed"]
     with seeded(seed):  # building only: another run may train meanwhile
         model = (build_for if build is None else build)(dict(s))
@@ -214,6 +222,9 @@ def run(
     test, scores = None, None
     if score is True:
         test = test_sequences(s, data=data, test_data=test_data, test_seed=test_seed)
+    elif isinstance(score, Sequences):
+        test = score
+    if test is not None:
         scores = evaluate(model, *test)
     elif score:
         scores = score(model)

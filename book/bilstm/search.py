@@ -20,11 +20,12 @@ function of :func:`bilstm.experiments.run_experiment` rows, of the summaries
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
-from .data import check_positive_int, limit_for
+from .checks import check_dicts, check_positive_int, check_seeds
+from .data import limit_for
+from .settings import SETTINGS
 
 __all__ = [
     "BIG_TEST",
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 #: The lesson's sequence length.
-N_TIMESTEPS = 10
+N_TIMESTEPS = SETTINGS["n_timesteps"].default
 #: The book's copy of the lesson's test, as settings of the experiment runner:
 #: the 100 sequences that chapters 5 and 7 score their model on (``rng=2``).
 LESSON_TEST = {"n_test": 100, "test_seed": 2}
@@ -81,12 +82,7 @@ def reached_target(row) -> bool:
 
 
 def _check_rows(rows):
-    if isinstance(rows, dict) or not isinstance(rows, (list, tuple)):
-        raise ValueError(f"rows must be a list of run dicts, got {type(rows).__name__}")
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise ValueError(f"row {i} must be a dict, got {type(row).__name__}")
-    return list(rows)
+    return check_dicts(rows, "rows", "row")
 
 
 def _check_reached(reached):
@@ -167,13 +163,7 @@ def try_setting(
     """
     from .experiments import run_experiment
 
-    if isinstance(seeds, (numbers.Integral, str)) or not hasattr(seeds, "__iter__"):
-        raise ValueError(f"seeds must be a list of whole numbers, got {seeds!r}")
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(
-            f"seeds must be a non-empty list of distinct seeds, got {seeds}"
-        )
+    seeds = check_seeds(seeds)
     rule = {"n_seeds": len(seeds), "need": _check_need(need, len(seeds))}
     rule["reached"] = _check_reached(reached)
     size = _wave_size(n_jobs)
@@ -308,10 +298,7 @@ def winners(results):
     ``passed``, ``params`` and ``median_seconds``). Ties go to the faster, and
     to the smaller, setting; with no passing setting, ``(None, None)``.
     """
-    if isinstance(results, dict) or not isinstance(results, (list, tuple)):
-        raise ValueError(
-            f"results must be a list of dicts, got {type(results).__name__}"
-        )
+    results = check_dicts(results, "results", "result")
     for i, result in enumerate(results):
         missing = [
             key

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from .data import check_positive_int
+from .checks import check_positive_int
 from .settings import check_choice
 
 __all__ = ["set_seed", "seeded", "stream", "building_lock", "STREAMS"]

@@ -226,6 +226,12 @@ def check(settings=None, *, allowed_extra=()) -> dict:
     Unknown names are a ``ValueError`` that lists the allowed ones, unless
     they are in ``allowed_extra`` (passed through unchecked). The training set
     must also fit in memory: ``n_train x n_timesteps <= MAX_VALUES``.
+
+    Every public function that takes settings (:func:`bilstm.run`,
+    ``build_for``, ``learning_rate_for``, ``test_sequences``,
+    :func:`total_steps`, the panel) calls this itself, on purpose: each may be
+    called alone, and checking a checked dict again costs microseconds and
+    returns it unchanged, so there is no separate "already checked" type.
     """
     settings = {} if settings is None else settings
     if not hasattr(settings, "keys"):

@@ -54,7 +54,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import check_positive_int, check_sample_weight, check_xy, make_rng
+from .checks import check_positive_int, check_sample_weight, check_xy
+from .data import make_rng
 from .programs import compiled_programs, program_for
 from .settings import STEPS_PER_EXECUTION
 

@@ -19,7 +19,8 @@ import numbers
 
 import numpy as np
 
-from ..data import check_positive_int, squeeze_features
+from ..checks import check_positive_int
+from ..data import squeeze_features
 from ..scratch import MERGE_MODES, merge
 from ..scratch import sigmoid as _sigmoid
 from .states import (

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import check_positive_int, limit_for, squeeze_features
+from ..checks import check_positive_int
+from ..data import limit_for, squeeze_features
 from ..scratch import GATES, lstm_step
 
 __all__ = [

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from ..data import check_positive_int
+from ..checks import check_positive_int
 from .style import OKABE_ITO
 
 __all__ = ["plot_unrolled_bilstm"]

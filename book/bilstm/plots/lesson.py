@@ -11,13 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..curves import window_curve
-from ..data import (
-    check_positive_int,
-    cumsum_labels,
-    flip_step,
-    limit_for,
-    squeeze_features,
-)
+from ..checks import check_positive_int
+from ..data import cumsum_labels, flip_step, limit_for, squeeze_features
 from .style import OKABE_ITO
 
 __all__ = [

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..curves import window_curve
-from ..data import check_positive_int, squeeze_features
+from ..checks import check_positive_int
+from ..data import squeeze_features
 from .style import LINE_COLORS, OKABE_ITO
 
 __all__ = [

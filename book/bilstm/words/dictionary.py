@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from ..data import check_positive_int
+from ..checks import check_positive_int
 from ..summaries import wilson_interval
 
 __all__ = [
@@ -196,12 +196,13 @@ def fitting(records, n_timesteps) -> list:
 def encode(records, n_timesteps, *, drop_longer=False):
     """Encode records as arrays ``(X, y, w)`` for a model with input ``(None,)``.
 
-    ``X`` is int32 ``(n, max_len)``: each word's phoneme indices (see
+    ``X`` is int32 ``(n, n_timesteps)``: each word's phoneme indices (see
     :data:`PHONEMES`), then 0 for padding after the word. ``y`` is float32
-    ``(n, max_len, 1)``: 1 on the stressed phoneme, else 0. ``w`` is float32
-    ``(n, max_len)``: 1 on real steps, 0 on padding. A word longer than
-    ``n_timesteps`` is a ``ValueError``, unless ``drop_longer=True``: then such
-    words are left out, and the rows are those of ``fitting(records, max_len)``.
+    ``(n, n_timesteps, 1)``: 1 on the stressed phoneme, else 0. ``w`` is
+    float32 ``(n, n_timesteps)``: 1 on real steps, 0 on padding. A word longer
+    than ``n_timesteps`` is a ``ValueError``, unless ``drop_longer=True``: then
+    such words are left out, and the rows are those of ``fitting(records,
+    n_timesteps)``.
     """
     records = check_records(records)
     n_timesteps = check_positive_int("n_timesteps", n_timesteps)

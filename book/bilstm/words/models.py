@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from ..data import check_positive_int
+from ..checks import check_positive_int
 from ..settings import check_choice
 from ..evaluation import PREDICT_BATCH
 from ..summaries import wilson_interval

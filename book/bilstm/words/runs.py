@@ -16,7 +16,8 @@ import keras
 import numpy as np
 
 from .. import settings as _settings
-from ..data import Sequences, check_positive_int
+from ..checks import check_positive_int
+from ..data import Sequences
 from ..runs import learning_rate_for, run
 from ..settings import check_choice
 from ..training import TrainResult
