@@ -14,7 +14,8 @@ Each notebook runs top to bottom in a fresh kernel of this Python (the one
 ``pytest --nbval-current-env`` uses), in ``book/`` as its working directory,
 with a per-cell timeout. Outputs, execution counts and the widget state that
 the HTML pages draw are written back; so is the fingerprint that
-``tests/test_notebooks_executed.py`` checks (see ``tools/nbstate.py``). A
+``tests/test_notebooks_executed.py`` checks (see ``tools/nbstate.py``), and
+the seconds the notebook took, by which ``conftest.py`` orders the test run. A
 notebook whose cell raises is left unchanged on disk and the command exits 1.
 """
 
@@ -68,6 +69,8 @@ def execute(path: Path) -> float:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps: noise in every diff
     nb.metadata[nbstate.KEY] = nbstate.fingerprint(nb, files)
+    # How long it ran: the test run starts the longest notebooks first.
+    nb.metadata[nbstate.KEY]["seconds"] = round(seconds)
     nbformat.write(nb, path)
     return seconds
 
