@@ -4,8 +4,9 @@ The lesson reports 100% accuracy on 100 fresh test sequences. This script asks
 which settings of memory cells and batch size reproduce that, and how reliably.
 Chapter 11 of the book shows its results and re-trains the winners.
 
-- **The test** is the book's copy of the lesson's test: the 100 sequences of
-  length 10 that chapters 5 and 7 score their model on (``rng=2``). A run
+- **The test** is the book's fixed stand-in for the lesson's test: 100 fresh
+  sequences of length 10 drawn with seed 2 (``LESSON_TEST``), drawn as chapters
+  5 and 7 draw theirs but not the same 100. A run
   *reaches* it when every one of its 1,000 steps is labelled right.
 - **Training**: fresh sequences, one pass, Adam with a learning rate that starts
   at ``--learning-rate`` and falls along half a cosine to 1% of that over the

@@ -131,7 +131,7 @@ def test_bad_rule_arguments_are_value_errors(call, message):
 
 
 def test_lesson_test_is_the_books_lesson_test():
-    # chapters 5 and 7 score their model with evaluate_fresh(model, 100, rng=SEED + 1)
+    # a fixed stand-in for the lesson's 100 test sequences: seed 2, shared by every run
     assert (N_TIMESTEPS, LESSON_TEST) == (10, {"n_test": 100, "test_seed": 2})
     assert BIG_TEST == {"n_test": 10_000, "test_seed": 2024}
 

@@ -50,8 +50,10 @@ __all__ = [
 
 #: The lesson's sequence length.
 N_TIMESTEPS = SETTINGS["n_timesteps"].default
-#: The book's copy of the lesson's test, as settings of the experiment runner:
-#: the 100 sequences that chapters 5 and 7 score their model on (``rng=2``).
+#: The book's fixed stand-in for the lesson's test, as settings of the experiment
+#: runner: 100 fresh sequences drawn with seed 2, drawn the way chapters 5 and 7
+#: draw their 100 test sequences (not the same 100: those come after the training
+#: sequences from the lesson's seed).
 LESSON_TEST = {"n_test": 100, "test_seed": 2}
 #: The large test every run of the perfect search is also scored on
 #: (the arguments of :func:`bilstm.evaluation.evaluate_fresh`).
