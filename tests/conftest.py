@@ -4,8 +4,13 @@ The hooks that concern the notebooks live in the repository's root
 ``conftest.py``: a hook here would apply only to items under ``tests/``.
 """
 
+import os
+
 import bilstm
 
+# The whole test run compiles more programs than a reader's default cache
+# holds (1 GiB); a cache smaller than what a run uses would miss on every run.
+os.environ.setdefault("BILSTM_XLA_CACHE_MB", "4096")
 bilstm.setup(verbose=False)
 import pytest
 

@@ -7,6 +7,8 @@ when it is imported.
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +138,34 @@ def test_tensorflow_warnings_stay_off_after_get_logger_resets_the_level():
     proc = _python(code, BILSTM_XLA_CACHE="off")
     assert "a retracing warning" not in proc.stdout + proc.stderr
     assert "an error" in proc.stdout + proc.stderr
+
+
+def test_the_cache_keeps_the_programs_read_most_recently(tmp_path):
+    """Over its limit, the cache drops the least recently used, not the oldest."""
+    env = {"BILSTM_XLA_CACHE": str(tmp_path), "BILSTM_XLA_CACHE_MB": "2"}
+    flag = _python(SHOW, **env).stdout.strip()
+    folder = Path(flag.split("=", 1)[1])  # the folder setup() made and named
+    now, day = time.time(), 86400
+    # (name, last read, last written), in seconds before now
+    for name, read, written in [
+        ("used-by-every-run.pb", 10, 3 * day),  # compiled long ago, read today
+        ("written-yesterday.pb", day, day),
+        ("never-read-again.pb", 2 * day, 2 * day),
+    ]:
+        (folder / name).write_bytes(b"x" * 2**20)
+        os.utime(folder / name, (now - read, now - written))
+    _python(SHOW, **env)  # a new process sets up, and prunes to 2 MiB
+    assert _programs(folder) == ["used-by-every-run.pb", "written-yesterday.pb"]
+
+
+def test_a_bad_cache_limit_is_a_clear_error(tmp_path):
+    code = "import bilstm; bilstm.setup(verbose=False)"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TF_XLA_FLAGS", "XLA_FLAGS")
+    }
+    env.update(BILSTM_XLA_CACHE=str(tmp_path), BILSTM_XLA_CACHE_MB="lots")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert "BILSTM_XLA_CACHE_MB must be a whole number of MiB >= 1" in proc.stderr

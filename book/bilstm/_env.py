@@ -39,8 +39,9 @@ by a process that ran :func:`setup`, it is reported as cached on disk). A
 folder that cannot be written, or a disk with less than ``MIN_FREE_BYTES``
 free, turns the cache off; if writing fails later,
 :func:`bilstm.training.train` carries on without XLA (see
-:class:`bilstm.programs.Program`). :func:`setup` deletes the oldest programs
-once the folder holds more than ``MAX_BYTES``.
+:class:`bilstm.programs.Program`). :func:`setup` deletes the least recently
+used programs once the folder holds more than ``MAX_BYTES`` (1 GiB;
+``BILSTM_XLA_CACHE_MB`` sets another limit, in MiB).
 """
 
 import hashlib
@@ -58,6 +59,10 @@ __all__ = ["setup", "xla_cache_dir", "cache_is_writable"]
 CACHE_FLAG = "--tf_xla_persistent_cache_directory"
 MIN_FREE_BYTES = 256 * 2**20
 MAX_BYTES = 1024 * 2**20  # about 700 compiled programs of the lesson's size
+#: Overrides ``MAX_BYTES``, in MiB (the test run raises it: the whole suite
+#: compiles more than ``MAX_BYTES`` of programs, and a cache smaller than what
+#: a run uses misses on every run).
+MAX_MB_VARIABLE = "BILSTM_XLA_CACHE_MB"
 
 
 def _cpu_signature() -> str:
@@ -117,23 +122,43 @@ def cache_is_writable(folder) -> bool:
         return False
 
 
-def _prune(folder: Path) -> None:
-    """Delete the least recently written programs beyond ``MAX_BYTES``.
+def _max_bytes() -> int:
+    value = os.environ.get(MAX_MB_VARIABLE)
+    if value is None:
+        return MAX_BYTES
+    try:
+        megabytes = int(value)
+    except ValueError:
+        megabytes = 0
+    if megabytes < 1:
+        raise ValueError(
+            f"{MAX_MB_VARIABLE} must be a whole number of MiB >= 1, got {value!r}"
+        )
+    return megabytes * 2**20
 
-    Another process may delete a program while this one looks: such a file
-    is skipped. Any other error is a warning, and the cache stays as it is.
+
+def _prune(folder: Path) -> None:
+    """Delete the least recently used programs beyond the cache's size limit.
+
+    "Used" is the later of a file's last read and last write: a program that
+    every run loads is kept, however long ago it was compiled (file systems
+    mounted ``relatime``, the usual default, record a read at least daily).
+    The limit is ``MAX_BYTES``, or ``$BILSTM_XLA_CACHE_MB`` MiB. Another
+    process may delete a program while this one looks: such a file is
+    skipped. Any other error is a warning, and the cache stays as it is.
     """
+    limit = _max_bytes()
     entries = []
     for path in folder.glob("*.pb"):
         try:
             stat = path.stat()
         except FileNotFoundError:
             continue
-        entries.append((stat.st_mtime, stat.st_size, path))
+        entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
     total = sum(size for _, size, _ in entries)
     try:
         for _, size, path in sorted(entries):
-            if total <= MAX_BYTES:
+            if total <= limit:
                 break
             path.unlink(missing_ok=True)
             total -= size
