@@ -301,4 +301,6 @@ def test_gradient_by_lag_draws_one_curve_per_label_on_a_log_axis(_close_figures)
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
     assert [len(ax.lines) for ax in fig.axes] == [2, 1]
     assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    # the panels have their own y scales, so each names its axis
+    assert [ax.get_ylabel() for ax in fig.axes] == ["mean ‖∂h_t / ∂x_s‖"] * 2
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), [1.0, 0.5, 0.25])

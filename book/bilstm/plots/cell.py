@@ -292,6 +292,7 @@ def plot_gradient_by_lag(panels, ylabel="mean ‖∂h_t / ∂x_s‖"):
         ax.set_xlabel("lag t − s (steps)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=9)
-    axes[0][0].set_ylabel(ylabel)
+    for ax in axes[0]:  # the panels do not share a y scale, so each says what it is
+        ax.set_ylabel(ylabel)
     fig.tight_layout()
     return fig

@@ -168,6 +168,8 @@ def plot_learning_curve(curve, batch_size=None, title=None):
     if not rows:
         raise ValueError("the curve holds no rows: was anything trained?")
     windows = window_curve(rows)
+    widths = set(np.diff(windows["step"], prepend=0).tolist())  # batches per window
+    window = f"each {widths.pop()} batches" if len(widths) == 1 else "each window"
     running_x = np.array([row["step"] for row in rows], dtype=float)
     window_x = windows["step"].astype(float)
     xlabel = "batches (gradient steps)"
@@ -183,14 +185,14 @@ def plot_learning_curve(curve, batch_size=None, title=None):
             "o-",
             color=OKABE_ITO["blue"],
             ms=4,
-            label=f"{name} per window",
+            label=f"{name}, mean of {window}",
         )
         ax.plot(
             running_x,
             [row[key] for row in rows],
             "--",
             color=OKABE_ITO["orange"],
-            label=f"running mean {name} (as Keras reports it)",
+            label=f"running mean {name} of the epoch (as Keras reports it)",
         )
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
@@ -243,7 +245,9 @@ def plot_error_by_distance(X, wrong, limit=None, edges=None, title=None):
     ax.set_xlabel("|running sum − limit| at the step")
     ax.set_ylabel("steps predicted wrong (%)")
     ax.set_ylim(0, max(1.0, float(np.max(rate + high))) * 1.15)
-    ax.set_title(title or "Errors cluster where the running sum is close to the limit")
+    ax.set_title(
+        title or "Errors concentrate where the running sum is close to the limit"
+    )
     ax.legend(loc="upper right", fontsize=9)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

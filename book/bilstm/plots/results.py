@@ -332,8 +332,10 @@ def plot_training_speed(results):
     ``results["lesson"]`` holds the runs ``plain_fit``, ``train_first`` and
     ``train_cached``, and ``results["levers"]["xla_and_steps_per_execution"]``
     the ``model.fit`` runs with ``jit_compile`` and ``steps_per_execution``,
-    each with its ``seconds``. Returns the Figure: one horizontal bar per run,
-    from top to bottom in that order.
+    each with its ``seconds`` (the median of the repeats), and
+    ``results["settings"]`` the ``n_train``, ``batch_size`` and ``repeats``
+    the x label names. Returns the Figure: one horizontal bar per run, from
+    top to bottom in that order.
     """
     try:
         lesson = results["lesson"]
@@ -342,15 +344,21 @@ def plot_training_speed(results):
         for r in fits:
             xla = "XLA" if r["jit_compile"] else "no XLA"
             colour = OKABE_ITO["blue"] if r["jit_compile"] else OKABE_ITO["sky_blue"]
+            k = r["steps_per_execution"]
             rows.append(
-                (f"fit, {xla}, {r['steps_per_execution']} steps/call", r, colour)
+                (f"fit, {xla}, {k} step{'s' if k != 1 else ''}/call", r, colour)
             )
-        rows += [("train, first call", lesson["train_first"], OKABE_ITO["orange"])]
+        first = ("train, first call (fresh process)", lesson["train_first"])
+        rows += [(*first, OKABE_ITO["orange"])]
         rows += [("train, cached", lesson["train_cached"], OKABE_ITO["vermillion"])]
         seconds = [r[1]["seconds"] for r in rows]
+        settings = results["settings"]
+        n_train, batch_size = settings["n_train"], settings["batch_size"]
+        repeats = settings["repeats"]
     except (KeyError, TypeError) as err:
         raise ValueError(
-            "results must be the speed benchmark's record, with 'lesson' runs "
+            "results must be the speed benchmark's record, with 'settings' "
+            "(n_train, batch_size, repeats), 'lesson' runs "
             "plain_fit, train_first and train_cached and 'levers' "
             f"xla_and_steps_per_execution, each with 'seconds'; missing {err}"
         ) from None
@@ -361,5 +369,8 @@ def plot_training_speed(results):
         color=[r[2] for r in rows][::-1],
         edgecolor="black",
     )
-    ax.set_xlabel("seconds to train one epoch (batch size 10)")
+    ax.set_xlabel(
+        f"median seconds of {repeats} runs for one epoch of {n_train:,} sequences "
+        f"(batch size {batch_size})"
+    )
     return fig
