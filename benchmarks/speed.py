@@ -149,7 +149,7 @@ QUICK = {
     "n_train": 100,
     "n_test": 20,
     "steps_per_execution": (1, 5),
-    "batch_sizes": (10, 20),
+    "batch_sizes": (10,),
     "repeats": 2,
 }
 SAME_AS_BASELINE = "same as the baseline: run-to-run noise"
@@ -583,7 +583,8 @@ def main(argv=None) -> int:
         help=(
             f"tiny smoke run: {QUICK['n_train']} sequences, "
             f"{QUICK['n_test']} to score, steps_per_execution "
-            f"{' and '.join(map(str, QUICK['steps_per_execution']))}, batch sizes "
+            f"{' and '.join(map(str, QUICK['steps_per_execution']))}, batch size"
+            f"{'s' if len(QUICK['batch_sizes']) > 1 else ''} "
             f"{' and '.join(map(str, QUICK['batch_sizes']))}, "
             f"{QUICK['repeats']} repeats unless --repeats says otherwise"
         ),
