@@ -95,8 +95,7 @@ def plot_unrolled_bilstm(n_steps: int = 4, merge_label: str = "merge"):
                 (x - 0.7, mid_fb),
                 (x - 0.2, y_bw - h / 2),
             ],
-            color=OKABE_ITO["vermillion"],
-        )
+        )  # black, as the input's arrow to the forward LSTM: the same input
         _arrow(
             ax,
             [

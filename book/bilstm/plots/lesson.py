@@ -140,7 +140,7 @@ def plot_class_balance(y):
         ls="--",
         label=f"overall = {overall:.2f}",
     )
-    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":", label="0.5 (a coin toss)")
     ax.set_xticks(steps)
     ax.set_ylim(0, 1)
     ax.set_xlabel("time step")
