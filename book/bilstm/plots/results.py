@@ -348,9 +348,14 @@ def plot_training_speed(results):
             rows.append(
                 (f"fit, {xla}, {k} step{'s' if k != 1 else ''}/call", r, colour)
             )
-        first = ("train, first call (fresh process)", lesson["train_first"])
-        rows += [(*first, OKABE_ITO["orange"])]
-        rows += [("train, cached", lesson["train_cached"], OKABE_ITO["vermillion"])]
+        rows += [
+            (
+                "train, first call (fresh process)",
+                lesson["train_first"],
+                OKABE_ITO["orange"],
+            ),
+            ("train, cached", lesson["train_cached"], OKABE_ITO["vermillion"]),
+        ]
         seconds = [r[1]["seconds"] for r in rows]
         settings = results["settings"]
         n_train, batch_size = settings["n_train"], settings["batch_size"]
