@@ -161,7 +161,8 @@ def _draw_cell_labels(ax, top, bus, x_out):
     )
     ax.text(x_out - 0.1, 1.25, "$h_t = o \\odot \\tanh c_t$", ha="center", fontsize=10)
     legend = [f"{k}: {_GATE_NAMES[k]}" for k in "figo"] + [
-        "boxes: weights, then σ or tanh",
+        "coloured boxes: weights, then σ or tanh",
+        "white box: tanh only",
         "circles: elementwise",
     ]
     ax.text(

@@ -46,13 +46,14 @@ def plot_word_data(lengths, from_start, from_end):
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
     lengths, from_start, from_end = arrays
     _bars(axes[0], np.bincount(lengths), "phonemes per word", OKABE_ITO["blue"])
-    axes[0].set_ylabel("share of words")
+    for ax in axes:
+        ax.set_ylabel("share of words")
     axes[0].set_xlim(0.5, lengths.max() + 0.5)
     for ax, values, which, color in (
         (axes[1], from_start, "first", OKABE_ITO["orange"]),
         (axes[2], from_end, "last", OKABE_ITO["bluish_green"]),
     ):
-        _bars(ax, np.bincount(values), f"syllables from the {which}", color)
+        _bars(ax, np.bincount(values), f"stressed syllable (0 = {which})", color)
         top = min(values.max(), 5)
         ax.set_xlim(-0.5, top + 0.5)
         ax.set_xticks(range(top + 1))
@@ -121,7 +122,7 @@ def plot_word_stress(word, phonemes, stress, probas, width=None):
 
     ``probas`` maps a model name to one probability per phoneme. The truly
     stressed phoneme is shaded and its label is bold; each model's most
-    probable phoneme is marked with a dot above its bar. Returns a bare
+    probable phoneme is marked with a triangle (▼) above its bar. Returns a bare
     Figure (no pyplot).
     """
     phonemes = list(phonemes)
