@@ -108,6 +108,30 @@ def test_prose_that_refers_to_an_unglued_name_is_found():
     assert nbstate.unglued_references(nb) == ["no_such_name"]
 
 
+def test_a_name_pasted_from_another_notebook_is_looked_up_there():
+    """``{glue:text}`other.ipynb::key``` needs ``key`` in other.ipynb's outputs."""
+    book = nbstate.ROOT / "book"
+    real_words = json.loads((book / "real_words.ipynb").read_text())
+    key = sorted(nbstate.glued_keys(real_words))[0]
+    nb = {
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": [
+                    f"{{glue:text}}`real_words.ipynb::{key}:.1%` is there, ",
+                    "{glue:text}`real_words.ipynb::no_such_name` is not, ",
+                    f"and {{glue:text}}`no_such_book.ipynb::{key}` is not either.",
+                ],
+            }
+        ]
+    }
+    assert nbstate.unglued_references(nb, book) == [
+        f"no_such_book.ipynb::{key}",
+        "real_words.ipynb::no_such_name",
+    ]
+
+
 def test_a_solution_whose_code_only_sits_in_its_text_is_found():
     """Every exercise solution's code is a code cell, so nbval runs it."""
     nb = _notebook()

@@ -153,7 +153,8 @@ def widget_views_without_state(nb: dict) -> list[str]:
     return missing
 
 
-GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`")
+#: A glue role's target: an optional other notebook (``doc.ipynb::``), then the key.
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`(?:([^`:]+)::)?([^`:]+)(?::[^`]*)?`")
 
 
 def glued_keys(nb: dict) -> set[str]:
@@ -166,18 +167,30 @@ def glued_keys(nb: dict) -> set[str]:
     }
 
 
-def unglued_references(nb: dict) -> list[str]:
-    """Glue names the prose refers to that no output glues (a build warning)."""
-    glued = glued_keys(nb)
-    return sorted(
-        {
-            key
-            for cell in nb["cells"]
-            if cell["cell_type"] == "markdown"
-            for key in GLUE_ROLE.findall(_source(cell))
-            if key not in glued
-        }
-    )
+def unglued_references(nb: dict, folder: Path | None = None) -> list[str]:
+    """Glue names the prose refers to that no output glues (a build warning).
+
+    A name pasted from another notebook (``{glue:text}`other.ipynb::key```) is
+    looked up in that notebook's outputs, found from ``folder`` (the notebook's
+    own folder); it is reported as ``other.ipynb::key``.
+    """
+    glued = {None: glued_keys(nb)}
+    missing = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for doc, key in GLUE_ROLE.findall(_source(cell)):
+            doc = doc or None
+            if doc not in glued:
+                other = Path(folder or ".") / doc
+                glued[doc] = (
+                    glued_keys(json.loads(other.read_text()))
+                    if other.is_file()
+                    else set()
+                )
+            if key not in glued[doc]:
+                missing.add(f"{doc}::{key}" if doc else key)
+    return sorted(missing)
 
 
 SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}\s+(\S+)\n(.*?)^\1\s*$", re.S | re.M)
@@ -211,7 +224,7 @@ def problems(path: Path) -> list[str]:
     views = widget_views_without_state(nb)
     if views:
         found.append(f"{len(views)} widget views have no saved state (blank in HTML)")
-    unglued = unglued_references(nb)
+    unglued = unglued_references(nb, Path(path).parent)
     if unglued:
         found.append(f"the prose refers to names no output glues: {unglued}")
     printed = solutions_with_unrun_code(nb)
