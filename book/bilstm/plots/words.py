@@ -57,8 +57,8 @@ def plot_word_data(lengths, from_start, from_end):
         top = min(values.max(), 5)
         ax.set_xlim(-0.5, top + 0.5)
         ax.set_xticks(range(top + 1))
-    axes[1].set_title("where the stress falls, counted from the first syllable")
-    axes[2].set_title("... and from the last")
+    axes[1].set_title("where the stress falls,\ncounted from the first syllable")
+    axes[2].set_title("... and counted\nfrom the last")
     axes[0].set_title("how long the words are")
     fig.tight_layout()
     return fig
